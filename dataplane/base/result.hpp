@@ -1,0 +1,62 @@
+#pragma once
+/// Result<T, E>: a value or a typed error, for code that must not throw (std::expected is C++23).
+
+#include <cassert>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace idpath {
+
+/// Wraps an error so Result's constructors are unambiguous when T and E convert to each other.
+template <class E>
+struct Err {
+    E error;
+};
+
+template <class E>
+Err(E) -> Err<E>;
+
+template <class T, class E>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+    template <class E2>
+    Result(Err<E2> e) : v_(std::in_place_index<1>, E(std::move(e.error)))
+    {
+    }
+
+    bool ok() const noexcept { return v_.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+
+    T& value() & noexcept
+    {
+        assert(ok());
+        return *std::get_if<0>(&v_);
+    }
+    const T& value() const& noexcept
+    {
+        assert(ok());
+        return *std::get_if<0>(&v_);
+    }
+    T&& value() && noexcept
+    {
+        assert(ok());
+        return std::move(*std::get_if<0>(&v_));
+    }
+    const E& error() const noexcept
+    {
+        assert(!ok());
+        return *std::get_if<1>(&v_);
+    }
+
+    T* operator->() noexcept { return &value(); }
+    const T* operator->() const noexcept { return &value(); }
+    T& operator*() & noexcept { return value(); }
+    const T& operator*() const& noexcept { return value(); }
+
+private:
+    std::variant<T, E> v_;
+};
+
+} // namespace idpath

@@ -1,0 +1,26 @@
+#pragma once
+/// How this node answers, as configured (DESIGN.md section 1). Immutable while serving.
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/wire/constants.hpp"
+
+namespace idpath::resolve {
+
+struct Policy {
+    /// A primary site sets AT on every response, as HANDLE.NET does; a mirror does not.
+    bool primary = true;
+    /// Written into every response's SiteInfoSerialNumber (HANDLE.NET writes its own serial).
+    std::uint16_t site_serial = 1;
+    /// Response ExpirationTime = now + this.
+    std::uint32_t expiration_seconds = wire::kDefaultExpirationSeconds;
+    /// Largest answer sent over UDP, in datagrams; a larger one becomes an RC_ERROR telling the
+    /// client to use TCP (docs/protocol.md, "Large answers over UDP").
+    std::uint32_t max_udp_datagrams = 8;
+    /// Encoded HS_SITE of this node, the body of GET_SITE_INFO answers. Empty: the opcode is
+    /// answered RC_OPERATION_NOT_SUPPORTED.
+    std::vector<std::uint8_t> site_info;
+};
+
+} // namespace idpath::resolve

@@ -1,0 +1,61 @@
+#pragma once
+/// Request -> response decisions, as a HANDLE.NET server makes them
+/// (handle-protocol.md sections 1.8, 1.11, 1.14; docs/protocol.md for the choices idpath adds).
+///
+/// Pure: reads the request, the table and the policy, writes the reply into a caller buffer.
+/// No allocation, locks, syscalls or exceptions; safe on the hot path.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/base/bytes.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/table/table.hpp"
+#include "dataplane/wire/envelope.hpp"
+#include "dataplane/wire/errors.hpp"
+
+namespace idpath::resolve {
+
+/// Why a request got no answer at all. Silence is kept for input that cannot be answered
+/// safely: no envelope to echo, or something that is not a request.
+enum class Silence : std::uint8_t {
+    None,         // answered
+    BadEnvelope,  // shorter than an envelope, or a version we do not speak
+    BadMessage,   // header or lengths unreadable: nothing trustworthy to echo
+    NotARequest,  // ResponseCode != 0: a response sent to us, possibly reflected
+    Count_
+};
+
+struct Outcome {
+    Silence silence = Silence::None;
+    std::uint32_t opcode = 0;
+    std::uint32_t response_code = 0;
+    std::uint32_t values = 0;      // values in a success answer
+    /// Set when the request was malformed (answered RC_PROTOCOL_ERROR or silenced).
+    bool malformed = false;
+    wire::WireError wire_error = wire::WireError::Truncated;
+    /// Envelope + message octets written to `out` (0 when silent).
+    std::size_t size = 0;
+
+    bool answered() const noexcept { return silence == Silence::None; }
+};
+
+struct RequestContext {
+    /// Largest message the transport can carry back: Policy::max_udp_datagrams x 492 over UDP,
+    /// kMaxMessageLength over TCP.
+    std::size_t max_message_length = 0;
+    /// Unix seconds now.
+    std::uint32_t now = 0;
+};
+
+/// Resolves one complete request message (`message`: MessageLength octets after `envelope`;
+/// reassembled already if it came in several datagrams). Writes envelope + message of the
+/// reply to `out`, which must hold at least 20 + max_message_length octets (kReplyBufferSize
+/// always suffices).
+Outcome resolve(const wire::Envelope& envelope, ByteSpan message, const table::Table& table,
+                const Policy& policy, const RequestContext& ctx, MutableByteSpan out) noexcept;
+
+/// A buffer this size holds any reply.
+inline constexpr std::size_t kReplyBufferSize = wire::kEnvelopeSize + wire::kMaxMessageLength;
+
+} // namespace idpath::resolve

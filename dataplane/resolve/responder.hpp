@@ -1,0 +1,61 @@
+#pragma once
+/// A serving thread's front end to resolve(): turns UDP payloads and TCP frames into replies,
+/// reassembling multi-datagram requests and enforcing the UDP size policy. One per thread;
+/// every kernel-socket or DPDK transport drives one of these and only moves bytes.
+///
+/// on_udp() and on_tcp() never allocate (the reply buffer is allocated at construction), except
+/// inside the bounded reassembler for the rare multi-datagram request.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dataplane/base/bytes.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/resolve/resolver.hpp"
+#include "dataplane/resolve/stats.hpp"
+#include "dataplane/table/table.hpp"
+#include "dataplane/wire/constants.hpp"
+#include "dataplane/wire/reassembly.hpp"
+
+namespace idpath::resolve {
+
+class Responder {
+public:
+    Responder(const Policy& policy, ResolveStats& stats, wire::ReassemblyLimits limits = {});
+
+    /// A reply: envelope + whole message in one buffer, and how many UDP datagrams it takes.
+    /// Valid until the next call.
+    struct Reply {
+        ByteSpan bytes;
+        std::uint32_t datagrams = 0;
+        bool empty() const noexcept { return bytes.empty(); }
+    };
+
+    /// One UDP payload from `src`. `now_ms` is a monotonic clock for reassembly timeouts.
+    Reply on_udp(const table::Table& table, const wire::SourceKey& src, ByteSpan payload,
+                 std::uint32_t now_unix, std::uint64_t now_ms) noexcept;
+
+    /// Datagram k of the last UDP reply: its envelope (written to `envelope`) and payload.
+    ByteSpan udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept;
+
+    /// One TCP frame: `envelope` decoded, `message` its MessageLength octets. TCP answers are
+    /// never split.
+    Reply on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
+                 std::uint32_t now_unix) noexcept;
+
+    void expire(std::uint64_t now_ms) { reassembler_.expire(now_ms); }
+    const wire::Reassembler& reassembler() const noexcept { return reassembler_; }
+
+private:
+    Reply finish(const Outcome& o, bool udp) noexcept;
+
+    const Policy& policy_;
+    ResolveStats& stats_;
+    wire::Reassembler reassembler_;
+    std::unique_ptr<std::uint8_t[]> out_;
+    Reply last_;
+};
+
+} // namespace idpath::resolve

@@ -1,0 +1,15 @@
+#!/bin/sh
+# DESIGN.md section 2: DPDK and libbpf headers only under drivers/; dataplane/ never includes
+# controlplane/ or drivers/, nor yaml-cpp or oneTBB.
+set -eu
+root=${1:-.}
+cd "$root"
+bad=$(grep -rlE '#include <(rte_|bpf/|xdp/)' --include='*.[ch]pp' --include='*.[ch]' . 2>/dev/null \
+      | grep -v '^\./drivers/' | grep -v '^\./build' || true)
+dp=$(grep -rlE '#include ["<](controlplane|drivers)/|#include <(yaml-cpp|tbb|oneapi)/' dataplane 2>/dev/null || true)
+if [ -n "$bad$dp" ]; then
+    [ -n "$bad" ] && printf 'DPDK/libbpf headers outside drivers/:\n%s\n' "$bad"
+    [ -n "$dp" ] && printf 'dataplane/ reaching outside itself:\n%s\n' "$dp"
+    exit 1
+fi
+echo "include boundaries hold"
