@@ -33,6 +33,8 @@ struct Outcome {
     std::uint32_t values = 0;      // values in a success answer
     /// Set when the request was malformed (answered RC_PROTOCOL_ERROR or silenced).
     bool malformed = false;
+    /// Set when the answer did not fit the transport and an RC_ERROR went instead.
+    bool oversize = false;
     wire::WireError wire_error = wire::WireError::Truncated;
     /// Envelope + message octets written to `out` (0 when silent).
     std::size_t size = 0;
@@ -46,6 +48,8 @@ struct RequestContext {
     std::size_t max_message_length = 0;
     /// Unix seconds now.
     std::uint32_t now = 0;
+    /// True over UDP: an answer past max_message_length becomes "retry over TCP".
+    bool udp = false;
 };
 
 /// Resolves one complete request message (`message`: MessageLength octets after `envelope`;

@@ -1,1 +1,80 @@
-// placeholder: being written
+#include "dataplane/resolve/responder.hpp"
+
+#include "dataplane/wire/fragment.hpp"
+#include "dataplane/wire/message.hpp"
+
+namespace idpath::resolve {
+
+Responder::Responder(const Policy& policy, ResolveStats& stats, wire::ReassemblyLimits limits)
+    : policy_(policy), stats_(stats), reassembler_(limits), out_(new std::uint8_t[kReplyBufferSize])
+{
+}
+
+Responder::Reply Responder::on_udp(const table::Table& table, const wire::SourceKey& src, ByteSpan payload,
+                                   std::uint32_t now_unix, std::uint64_t now_ms) noexcept
+{
+    stats_.bytes_in.add(payload.size());
+    const auto env = wire::decode_envelope(payload);
+    if (!env) {
+        Outcome o;
+        o.silence = Silence::BadEnvelope;
+        o.malformed = true;
+        o.wire_error = env.error();
+        return finish(o, true);
+    }
+
+    wire::Envelope envelope = *env;
+    ByteSpan message = payload.subspan(wire::kEnvelopeSize);
+    if (envelope.multi_datagram()) {
+        // A chunk of a larger request: validate it, then hand it to the bounded reassembler.
+        const auto frame = wire::decode_frame(payload);
+        if (!frame) {
+            Outcome o;
+            o.silence = Silence::BadMessage;
+            o.malformed = true;
+            o.wire_error = frame.error();
+            return finish(o, true);
+        }
+        const auto r = reassembler_.add(src, frame->envelope, frame->payload, now_ms);
+        if (r.status != wire::Reassembler::Status::Complete) {
+            last_ = {};
+            return last_; // partial (or refused; the reassembler counts why)
+        }
+        envelope = r.envelope;
+        message = r.message;
+    }
+
+    const RequestContext ctx{policy_.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true};
+    return finish(resolve(envelope, message, table, policy_, ctx, {out_.get(), kReplyBufferSize}), true);
+}
+
+Responder::Reply Responder::on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
+                                   std::uint32_t now_unix) noexcept
+{
+    stats_.bytes_in.add(wire::kEnvelopeSize + message.size());
+    const RequestContext ctx{wire::kMaxMessageLength, now_unix, false};
+    return finish(resolve(envelope, message, table, policy_, ctx, {out_.get(), kReplyBufferSize}), false);
+}
+
+ByteSpan Responder::udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept
+{
+    const std::span<const std::uint8_t, wire::kEnvelopeSize> base(last_.bytes.data(), wire::kEnvelopeSize);
+    wire::fragment_envelope(base, k, last_.datagrams, envelope);
+    return wire::fragment_payload(last_.bytes.subspan(wire::kEnvelopeSize), k);
+}
+
+Responder::Reply Responder::finish(const Outcome& o, bool udp) noexcept
+{
+    stats_.count(o);
+    if (!o.answered()) {
+        last_ = {};
+        return last_;
+    }
+    last_.bytes = ByteSpan{out_.get(), o.size};
+    last_.datagrams = udp ? wire::datagram_count(o.size - wire::kEnvelopeSize) : 1;
+    stats_.datagrams_out.add(last_.datagrams);
+    stats_.bytes_out.add(o.size + (last_.datagrams - 1) * wire::kEnvelopeSize);
+    return last_;
+}
+
+} // namespace idpath::resolve

@@ -1,0 +1,159 @@
+"""Starts and stops a real idpathd for integration tests, and talks to it over real sockets."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BUILD = os.environ.get("IDPATH_BUILD_ROOT", "build")
+SOURCE = os.environ.get("IDPATH_SOURCE_ROOT", ".")
+IDPATHD = os.path.join(BUILD, "idpathd")
+DIG = os.path.join(BUILD, "idpath-dig")
+CTL = os.path.join(BUILD, "idpathctl")
+SAMPLE = os.path.join(SOURCE, "configs", "sample", "identifiers.jsonl")
+
+SITE_YAML = """site:
+  serial: 7
+  primary: true
+  hash: handle
+  attributes:
+    desc: idpath integration test node
+  servers:
+    - id: 1
+      address: 192.0.2.1
+      interfaces:
+        - {type: query, protocol: udp, port: 2641}
+        - {type: admin+query, protocol: tcp, port: 2641}
+"""
+
+
+def netns_prefix(ns):
+    return ["ip", "netns", "exec", ns] if ns else []
+
+
+class Daemon:
+    """One idpathd with the sample data, its own config, admin socket and temp dir."""
+
+    def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
+                 extra="", data=None, max_udp_datagrams=8):
+        self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
+        self.netns = netns
+        self.socket = os.path.join(self.tmp.name, "admin.sock")
+        self.config = os.path.join(self.tmp.name, "idpathd.yaml")
+        self.log = os.path.join(self.tmp.name, "idpathd.log")
+        data = data or SAMPLE
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(f"""node:
+  id: it-node
+  role: authoritative
+service:
+  udp: {json.dumps(list(udp))}
+  tcp: {json.dumps(list(tcp))}
+  max_udp_datagrams: {max_udp_datagrams}
+{SITE_YAML}data:
+  homed_prefixes: ["88.100.1", "88.200.7"]
+  identifier_files: [{json.dumps(os.path.abspath(data))}]
+admin:
+  socket: {json.dumps(self.socket)}
+{extra}""")
+        self.proc = None
+
+    def start(self, timeout=30.0):
+        logf = open(self.log, "w", encoding="utf-8")
+        self.proc = subprocess.Popen(netns_prefix(self.netns) + [IDPATHD, "--config", self.config],
+                                     stdout=logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"idpathd exited {self.proc.returncode}:\n{self.read_log()}")
+            if os.path.exists(self.socket) and self.ctl("ping").returncode == 0:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("idpathd did not become ready:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def ctl(self, *args):
+        return subprocess.run([CTL, "-s", self.socket, *args], capture_output=True, text=True, timeout=10)
+
+    def ctl_json(self, *args):
+        r = self.ctl(*args)
+        if r.returncode != 0:
+            raise RuntimeError(f"idpathctl {args}: {r.returncode} {r.stderr}")
+        return json.loads(r.stdout)
+
+    def ports(self, transport, family):
+        """The kernel-chosen port of the first listener of a transport and family."""
+        for ep in self.ctl_json("status")["listen"][transport]:
+            if family == socket.AF_INET6 and ep.startswith("["):
+                return int(ep.rsplit(":", 1)[1])
+            if family == socket.AF_INET and not ep.startswith("["):
+                return int(ep.rsplit(":", 1)[1])
+        raise KeyError(f"no {transport} listener for family {family}")
+
+    def stop(self, timeout=10.0):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("idpathd did not stop within %.0f s of SIGTERM" % timeout)
+        rc = self.proc.returncode if self.proc else None
+        self.tmp.cleanup()
+        return rc
+
+
+def udp_exchange(host, port, payload, timeout=2.0, family=None):
+    """Sends one datagram; returns every reply datagram with the request's RequestId, in arrival
+    order, stopping once the declared message is complete."""
+    family = family or (socket.AF_INET6 if ":" in host else socket.AF_INET)
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(payload, (host, port))
+        rid = payload[8:12]
+        got, need = [], None
+        while need is None or len(got) < need:
+            try:
+                d, _ = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            if d[8:12] != rid:
+                continue
+            got.append(d)
+            length = int.from_bytes(d[16:20], "big")
+            need = 1 if length <= 492 else (length + 491) // 492
+        return got
+
+
+def tcp_exchange(host, port, payload, timeout=5.0):
+    """Sends one request over a fresh TCP connection; returns envelope + message of the reply."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect((host, port))
+        s.sendall(payload)
+        return read_frame(s)
+
+
+def read_frame(s):
+    def exact(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError(f"closed after {len(buf)} of {n} octets")
+            buf += chunk
+        return buf
+    env = exact(20)
+    return env + exact(int.from_bytes(env[16:20], "big"))
+
+
+def dig(*args, netns=None):
+    r = subprocess.run(netns_prefix(netns) + [DIG, *args], capture_output=True, text=True, timeout=30)
+    return r
