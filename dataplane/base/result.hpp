@@ -11,6 +11,7 @@ namespace idpath {
 /// Wraps an error so Result's constructors are unambiguous when T and E convert to each other.
 template <class E>
 struct Err {
+    explicit Err(E e) : error(std::move(e)) {}
     E error;
 };
 
@@ -29,26 +30,10 @@ public:
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    T& value() & noexcept
-    {
-        assert(ok());
-        return *std::get_if<0>(&v_);
-    }
-    const T& value() const& noexcept
-    {
-        assert(ok());
-        return *std::get_if<0>(&v_);
-    }
-    T&& value() && noexcept
-    {
-        assert(ok());
-        return std::move(*std::get_if<0>(&v_));
-    }
-    const E& error() const noexcept
-    {
-        assert(!ok());
-        return *std::get_if<1>(&v_);
-    }
+    T& value() & noexcept { return *checked(std::get_if<0>(&v_)); }
+    const T& value() const& noexcept { return *checked(std::get_if<0>(&v_)); }
+    T&& value() && noexcept { return std::move(*checked(std::get_if<0>(&v_))); }
+    const E& error() const noexcept { return *checked(std::get_if<1>(&v_)); }
 
     T* operator->() noexcept { return &value(); }
     const T* operator->() const noexcept { return &value(); }
@@ -56,6 +41,17 @@ public:
     const T& operator*() const& noexcept { return value(); }
 
 private:
+    /// Accessing the alternative not held is a bug in the caller: asserted in debug builds, and
+    /// declared impossible so the optimiser does not warn of a null dereference.
+    template <class P>
+    static P* checked(P* p) noexcept
+    {
+        assert(p);
+        if (!p)
+            __builtin_unreachable();
+        return p;
+    }
+
     std::variant<T, E> v_;
 };
 

@@ -38,7 +38,9 @@ struct Frame {
 /// Splits `in` into envelope and payload. For a single-datagram message the payload must hold
 /// exactly MessageLength octets (more is TrailingBytes, fewer Truncated). For a chunk of a
 /// multi-datagram message the payload must be the chunk the sequence number implies: 492 octets,
-/// or the remainder for the last one.
+/// or the remainder for the last one. A sequence-0 payload of exactly MessageLength octets is
+/// the whole message whatever its size (TCP frames never split). Errors: Truncated,
+/// TrailingBytes, BadField (sequence >= datagram_count(MessageLength)) and envelope errors.
 Result<Frame, WireError> decode_frame(ByteSpan in) noexcept;
 
 /// Builds envelope + header + body + credential length in one buffer. Write the body through

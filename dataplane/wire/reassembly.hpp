@@ -45,6 +45,9 @@ struct ReassemblyStats {
 
 class Reassembler {
 public:
+    /// Incomplete: the datagram was kept (or was an identical duplicate); Complete: `message`
+    /// holds the whole request; Refused: the datagram was dropped (message too large, a limit
+    /// reached, or inconsistent with what arrived before; ReassemblyStats says which).
     enum class Status : std::uint8_t { Incomplete, Complete, Refused };
 
     struct Outcome {
@@ -60,7 +63,9 @@ public:
     Reassembler(const Reassembler&) = delete;
     Reassembler& operator=(const Reassembler&) = delete;
 
-    /// Adds one datagram's envelope and payload (as decode_frame split them).
+    /// Adds one datagram's envelope and payload (as decode_frame split them). A sequence-0
+    /// payload holding the whole message completes at once; a datagram for a request that has
+    /// timed out drops the old state and starts over.
     Outcome add(const SourceKey& src, const Envelope& env, ByteSpan payload, std::uint64_t now_ms);
     /// Drops partial requests older than the timeout. Call it from the receive loop.
     void expire(std::uint64_t now_ms);
