@@ -103,20 +103,26 @@ Endpoint endpoint_from(const sockaddr* sa, socklen_t len)
     return e;
 }
 
-wire::SourceKey source_key(const Endpoint& e) noexcept
+wire::SourceKey source_key(const sockaddr_storage& ss) noexcept
 {
     wire::SourceKey k;
-    if (e.family() == AF_INET6) {
-        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&e.storage);
+    if (ss.ss_family == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
         std::memcpy(k.address.data(), &sin6->sin6_addr, 16);
-    } else if (e.family() == AF_INET) {
-        const auto* sin = reinterpret_cast<const sockaddr_in*>(&e.storage);
+        k.port = ntohs(sin6->sin6_port);
+    } else if (ss.ss_family == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
         k.address[10] = 0xff;
         k.address[11] = 0xff;
         std::memcpy(k.address.data() + 12, &sin->sin_addr, 4);
+        k.port = ntohs(sin->sin_port);
     }
-    k.port = e.port();
     return k;
+}
+
+wire::SourceKey source_key(const Endpoint& e) noexcept
+{
+    return source_key(e.storage);
 }
 
 } // namespace idpath::socket

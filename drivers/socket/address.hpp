@@ -33,5 +33,7 @@ Endpoint endpoint_from(const sockaddr* sa, socklen_t len);
 
 /// The reassembly key of a sender: IPv6 as is, IPv4 as ::ffff:a.b.c.d.
 wire::SourceKey source_key(const Endpoint& e) noexcept;
+/// The same from a kernel-filled address (recvmmsg's msg_name), without copying it first.
+wire::SourceKey source_key(const sockaddr_storage& ss) noexcept;
 
 } // namespace idpath::socket

@@ -1,0 +1,79 @@
+#pragma once
+/// The TCP transport's event loop (internal to TcpServer; see tcp_server.hpp for the policy).
+/// Thread-safety: run() on one thread; everything else belongs to that thread.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/base/bytes.hpp"
+#include "dataplane/base/counter.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/resolve/responder.hpp"
+#include "dataplane/resolve/stats.hpp"
+#include "dataplane/table/table.hpp"
+#include "dataplane/wire/envelope.hpp"
+#include "drivers/socket/tcp_server.hpp"
+#include "drivers/socket/unique_fd.hpp"
+
+namespace idpath::socket {
+
+class TcpLoop {
+public:
+    /// Takes the listening sockets; `wake_fd` becomes readable when `stopping` is set.
+    TcpLoop(const TcpServerOptions& options, const resolve::Policy& policy,
+            const TableSource& table_source, std::vector<UniqueFd> listeners, int wake_fd,
+            const std::atomic<bool>& stopping, resolve::ResolveStats& resolve_stats,
+            TcpStats& tcp_stats);
+    ~TcpLoop();
+    TcpLoop(const TcpLoop&) = delete;
+    TcpLoop& operator=(const TcpLoop&) = delete;
+
+    /// Registers the sockets with a new epoll instance; false (errno set) on failure.
+    bool init() noexcept;
+    /// Serves until `stopping` is set, then closes every connection.
+    void run() noexcept;
+
+private:
+    struct Connection;
+
+    void accept_from(int listener) noexcept;
+    void admit(UniqueFd fd) noexcept;
+    void on_event(std::uint64_t tag, std::uint32_t events) noexcept;
+    void read_from(Connection& c) noexcept;
+    void process_frames(Connection& c) noexcept;
+    bool handle_frame(Connection& c) noexcept;
+    void send_reply(Connection& c, ByteSpan reply) noexcept;
+    void write_out(Connection& c) noexcept;
+    void update_interest(Connection& c) noexcept;
+    void close(Connection& c, Counter& reason) noexcept;
+    void touch(Connection& c) noexcept;
+    void unlink(Connection& c) noexcept;
+    void sweep(std::uint64_t now_ms) noexcept;
+    int poll_timeout(std::uint64_t now_ms) const noexcept;
+
+    const TcpServerOptions& options_;
+    const TableSource& table_source_;
+    std::vector<UniqueFd> listeners_;
+    int wake_fd_;
+    const std::atomic<bool>& stopping_;
+    TcpStats& stats_;
+    resolve::Responder responder_;
+    const table::Table empty_table_;
+    const table::Table* table_ = nullptr; // fetched once per loop iteration
+    std::uint64_t now_ms_ = 0;
+    std::uint32_t now_unix_ = 0;
+
+    UniqueFd epoll_;
+    UniqueFd spare_; // given up to accept-and-close when the process runs out of descriptors
+    std::vector<std::unique_ptr<Connection>> slots_;
+    std::vector<std::uint32_t> free_;
+    std::size_t open_ = 0;
+    // Least recently active first: the idle sweep and the eviction both take from the head.
+    std::uint32_t lru_head_;
+    std::uint32_t lru_tail_;
+};
+
+} // namespace idpath::socket

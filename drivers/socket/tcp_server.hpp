@@ -1,0 +1,127 @@
+#pragma once
+/// The kernel-socket TCP transport: one epoll thread serving every connection with non-blocking
+/// sockets, framing by tcp_framer.hpp, answers by resolve::Responder::on_tcp.
+///
+/// Hostile clients are expected (DESIGN.md section 3): connections are bounded in number (at
+/// the limit a new connection evicts the least recently active one), in time (a connection that
+/// completes no request within idle_timeout_ms, idle or trickling, is closed) and in memory
+/// (one frame of input, one reply of output, one message being reassembled). A client that does
+/// not read its replies is not read from either. Nothing a connection does blocks the others.
+///
+/// Ownership and thread-safety as for UdpServer (udp_server.hpp): start(), stop(), bound() from
+/// one control thread; stats() and tcp_stats() readable from any thread after start().
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/base/counter.hpp"
+#include "dataplane/base/result.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/resolve/stats.hpp"
+#include "drivers/socket/address.hpp"
+#include "drivers/socket/socket_setup.hpp"
+#include "drivers/socket/udp_server.hpp"
+#include "drivers/socket/unique_fd.hpp"
+
+namespace idpath::socket {
+
+struct TcpServerOptions {
+    std::vector<Endpoint> listen;
+    /// Open connections at most; a new one beyond this evicts the least recently active.
+    std::size_t max_connections = 1024;
+    /// A connection that completes no request for this long is closed.
+    std::uint32_t idle_timeout_ms = 10000;
+    /// Largest MessageLength accepted; a frame announcing more closes the connection.
+    std::size_t max_message = 262144;
+    /// Accepted sockets inherit these; 0 keeps the kernel's autotuned buffers, which is what
+    /// many mostly idle connections want.
+    SocketTuning tuning{0, 0, false, 1024};
+};
+
+/// What the TCP transport did with connections. Written by the serving thread only.
+struct alignas(kCacheLine) TcpStats {
+    Counter accepted;
+    Counter accept_errors;    // accept4 or epoll registration failed
+    Counter closed_by_peer;   // EOF from the client
+    Counter closed_idle;      // no complete request within the idle timeout (idle or trickling)
+    Counter closed_limit;     // evicted to admit a new connection at max_connections
+    Counter closed_malformed; // bad envelope, MessageLength < 24, bad chunk, unanswerable
+    Counter closed_oversize;  // MessageLength above max_message
+    Counter closed_error;     // read or write error (reset, ...)
+    Counter closed_shutdown;  // open when the server stopped
+    Counter requests;         // complete messages handed to the Responder
+    Counter chunks;           // TC frames received (multi-envelope messages)
+    Counter output_stalls;    // times reading paused because the client was not reading replies
+
+    struct Named {
+        const char* name;
+        const Counter* counter;
+    };
+    /// Every counter with a stable snake_case name, for the admin API and metrics.
+    std::array<Named, 12> named() const noexcept
+    {
+        return {{{"accepted", &accepted},
+                 {"accept_errors", &accept_errors},
+                 {"closed_by_peer", &closed_by_peer},
+                 {"closed_idle", &closed_idle},
+                 {"closed_limit", &closed_limit},
+                 {"closed_malformed", &closed_malformed},
+                 {"closed_oversize", &closed_oversize},
+                 {"closed_error", &closed_error},
+                 {"closed_shutdown", &closed_shutdown},
+                 {"requests", &requests},
+                 {"chunks", &chunks},
+                 {"output_stalls", &output_stalls}}};
+    }
+
+    /// Connections open now (accepted minus closed; exact once the thread is idle).
+    std::uint64_t open() const noexcept
+    {
+        return accepted.get() - closed_by_peer.get() - closed_idle.get() - closed_limit.get() -
+               closed_malformed.get() - closed_oversize.get() - closed_error.get() -
+               closed_shutdown.get();
+    }
+};
+
+class TcpLoop;
+
+class TcpServer {
+public:
+    TcpServer(TcpServerOptions options, const resolve::Policy& policy, TableSource table_source);
+    ~TcpServer();
+    TcpServer(const TcpServer&) = delete;
+    TcpServer& operator=(const TcpServer&) = delete;
+
+    /// Binds and listens on every endpoint, then starts the thread. Errors name the endpoint
+    /// and errno; on error nothing keeps running. Call once.
+    Result<bool, std::string> start();
+    /// Wakes the thread, closes every connection and joins. Idempotent.
+    void stop();
+
+    /// The serving thread's resolver counters (one entry).
+    std::vector<const resolve::ResolveStats*> stats() const;
+    const TcpStats& tcp_stats() const noexcept;
+    /// The bound address of each endpoint, in `listen` order.
+    std::vector<Endpoint> bound() const;
+
+private:
+    TcpServerOptions options_;
+    const resolve::Policy& policy_;
+    TableSource table_source_;
+    UniqueFd wake_;
+    std::atomic<bool> stopping_{false};
+    bool started_ = false;
+    std::vector<Endpoint> bound_;
+    resolve::ResolveStats resolve_stats_;
+    TcpStats tcp_stats_;
+    std::unique_ptr<TcpLoop> loop_;
+    std::thread thread_;
+};
+
+} // namespace idpath::socket

@@ -1,0 +1,77 @@
+#pragma once
+/// The kernel-socket UDP transport: recvmmsg -> resolve::Responder -> sendmmsg, one thread per
+/// socket, SO_REUSEPORT spreading clients over the sockets of an endpoint.
+///
+/// Ownership: the server owns its sockets and threads; `policy` and whatever `table_source`
+/// returns must outlive it (or, for tables, stay valid until every thread has moved past the
+/// batch it was returned for). Thread-safety: start(), stop(), bound() and the destructor from
+/// one control thread; stats() from any thread once start() succeeded (counters are relaxed
+/// atomics). `table_source` is called concurrently by every serving thread, once per batch.
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/base/result.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/resolve/stats.hpp"
+#include "dataplane/table/table.hpp"
+#include "drivers/socket/address.hpp"
+#include "drivers/socket/socket_setup.hpp"
+#include "drivers/socket/unique_fd.hpp"
+
+namespace idpath::socket {
+
+/// The table to serve right now, or nullptr (then every query is answered from an empty table).
+using TableSource = std::function<const table::Table*()>;
+
+struct UdpServerOptions {
+    /// Addresses to serve; port 0 lets the kernel choose (see UdpServer::bound()).
+    std::vector<Endpoint> listen;
+    /// Sockets (and threads) per endpoint; the kernel spreads clients over them by 4-tuple hash.
+    unsigned threads_per_socket = 1;
+    /// Datagrams per recvmmsg call (1..1024).
+    std::size_t batch = 32;
+    SocketTuning tuning{};
+};
+
+class UdpWorker;
+
+class UdpServer {
+public:
+    UdpServer(UdpServerOptions options, const resolve::Policy& policy, TableSource table_source);
+    /// Stops and joins the threads.
+    ~UdpServer();
+    UdpServer(const UdpServer&) = delete;
+    UdpServer& operator=(const UdpServer&) = delete;
+
+    /// Binds every endpoint (threads_per_socket sockets each, all on the port the first one got)
+    /// and starts one thread per socket. On error nothing keeps running and the text names the
+    /// endpoint and errno. Call once.
+    Result<bool, std::string> start();
+    /// Wakes every thread (an eventfd they poll) and joins them; returns within about one batch.
+    /// Idempotent.
+    void stop();
+
+    /// One entry per serving thread, valid until the server is destroyed.
+    std::vector<const resolve::ResolveStats*> stats() const;
+    /// The bound address of each endpoint, in `listen` order (port 0 replaced by the real port).
+    std::vector<Endpoint> bound() const;
+
+private:
+    UdpServerOptions options_;
+    const resolve::Policy& policy_;
+    TableSource table_source_;
+    UniqueFd wake_;
+    std::atomic<bool> stopping_{false};
+    bool started_ = false;
+    std::vector<Endpoint> bound_;
+    std::vector<std::unique_ptr<UdpWorker>> workers_;
+    std::vector<std::thread> threads_;
+};
+
+} // namespace idpath::socket

@@ -1,0 +1,221 @@
+#include "drivers/socket/udp_worker.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "drivers/socket/address.hpp"
+#include "drivers/socket/clock.hpp"
+
+namespace idpath::socket {
+
+namespace {
+
+// Long enough to cost nothing when idle, short enough that expiry of half-reassembled requests
+// runs on time; stop() does not depend on it (the wake eventfd does).
+constexpr int kPollTimeoutMs = 500;
+constexpr std::uint64_t kExpireIntervalMs = 500;
+// A batch of replies usually fits; when it does not, the arena is flushed early (see queue()).
+constexpr std::size_t kTxArenaMinimum = 64;
+
+} // namespace
+
+struct UdpWorker::RxSlot {
+    std::array<std::uint8_t, kRxSlotSize> data;
+    sockaddr_storage peer;
+    alignas(cmsghdr) std::array<std::uint8_t, kControlSize> control;
+    alignas(cmsghdr) std::array<std::uint8_t, kControlSize> reply_control;
+    std::size_t reply_control_length;
+    socklen_t peer_length;
+};
+
+struct UdpWorker::TxSlot {
+    std::array<std::uint8_t, wire::kMaxUdpDatagram> data;
+};
+
+UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, const resolve::Policy& policy,
+                     const TableSource& table_source, int wake_fd,
+                     const std::atomic<bool>& stopping)
+    : fd_(std::move(fd)),
+      pktinfo_(pktinfo),
+      batch_(batch),
+      table_source_(table_source),
+      wake_fd_(wake_fd),
+      stopping_(stopping),
+      responder_(policy, stats_),
+      rx_(batch),
+      rx_msgs_(batch),
+      rx_iov_(batch),
+      tx_(std::max(batch * 2, kTxArenaMinimum)),
+      tx_msgs_(tx_.size()),
+      tx_iov_(tx_.size())
+{
+}
+
+UdpWorker::~UdpWorker() = default;
+
+void UdpWorker::run() noexcept
+{
+    pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    next_expire_ms_ = monotonic_ms() + kExpireIntervalMs;
+    while (!stopping_.load(std::memory_order_acquire)) {
+        const int ready = ::poll(fds, 2, kPollTimeoutMs);
+        if (ready > 0 && (fds[0].revents & POLLIN))
+            drain();
+        const std::uint64_t now = monotonic_ms();
+        if (now >= next_expire_ms_) {
+            responder_.expire(now);
+            next_expire_ms_ = now + kExpireIntervalMs;
+        }
+    }
+}
+
+void UdpWorker::drain() noexcept
+{
+    while (!stopping_.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < batch_; ++i) {
+            RxSlot& s = rx_[i];
+            rx_iov_[i] = {s.data.data(), s.data.size()};
+            msghdr& h = rx_msgs_[i].msg_hdr;
+            h.msg_name = &s.peer;
+            h.msg_namelen = sizeof s.peer;
+            h.msg_iov = &rx_iov_[i];
+            h.msg_iovlen = 1;
+            h.msg_control = pktinfo_ ? s.control.data() : nullptr;
+            h.msg_controllen = pktinfo_ ? s.control.size() : 0;
+            h.msg_flags = 0;
+            rx_msgs_[i].msg_len = 0;
+        }
+        const int n = ::recvmmsg(fd_.get(), rx_msgs_.data(), static_cast<unsigned>(batch_),
+                                 MSG_DONTWAIT, nullptr);
+        if (n <= 0)
+            return; // EAGAIN: drained; anything else: poll() again
+        handle_batch(static_cast<unsigned>(n));
+        if (static_cast<std::size_t>(n) < batch_)
+            return;
+    }
+}
+
+void UdpWorker::handle_batch(unsigned count) noexcept
+{
+    const table::Table* table = table_source_();
+    if (table == nullptr)
+        table = &empty_table_;
+    const std::uint32_t now_unix = unix_seconds();
+    const std::uint64_t now_ms = monotonic_ms();
+
+    for (unsigned i = 0; i < count; ++i) {
+        RxSlot& slot = rx_[i];
+        const msghdr& h = rx_msgs_[i].msg_hdr;
+        slot.peer_length = h.msg_namelen;
+        const std::size_t length = std::min<std::size_t>(rx_msgs_[i].msg_len, slot.data.size());
+        const resolve::Responder::Reply reply = responder_.on_udp(
+            *table, source_key(slot.peer), ByteSpan{slot.data.data(), length}, now_unix, now_ms);
+        if (reply.empty())
+            continue;
+        prepare_reply_control(slot, h);
+        if (reply.datagrams <= 1) {
+            queue(slot, reply.bytes, {});
+            continue;
+        }
+        std::array<std::uint8_t, wire::kEnvelopeSize> envelope;
+        for (std::uint32_t k = 0; k < reply.datagrams; ++k) {
+            const ByteSpan payload = responder_.udp_datagram(k, envelope);
+            queue(slot, envelope, payload);
+        }
+    }
+    flush();
+    if (now_ms >= next_expire_ms_) {
+        responder_.expire(now_ms);
+        next_expire_ms_ = now_ms + kExpireIntervalMs;
+    }
+}
+
+void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noexcept
+{
+    slot.reply_control_length = 0;
+    if (!pktinfo_)
+        return;
+    // Answer from the address the query was sent to: on a wildcard socket the kernel would
+    // otherwise pick the route's preferred source, which an anycast or multi-homed client
+    // (and any connected UDP socket) does not recognise.
+    for (const cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&received), const_cast<cmsghdr*>(c))) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo in;
+            std::memcpy(&in, CMSG_DATA(c), sizeof in);
+            in_pktinfo out{};
+            out.ipi_spec_dst = in.ipi_addr;
+            out.ipi_ifindex = 0; // let routing choose the interface, only pin the source
+            auto* r = reinterpret_cast<cmsghdr*>(slot.reply_control.data());
+            r->cmsg_level = IPPROTO_IP;
+            r->cmsg_type = IP_PKTINFO;
+            r->cmsg_len = CMSG_LEN(sizeof out);
+            std::memcpy(CMSG_DATA(r), &out, sizeof out);
+            slot.reply_control_length = CMSG_SPACE(sizeof out);
+            return;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            // Kept as received: the interface index scopes link-local sources.
+            auto* r = reinterpret_cast<cmsghdr*>(slot.reply_control.data());
+            r->cmsg_level = IPPROTO_IPV6;
+            r->cmsg_type = IPV6_PKTINFO;
+            r->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            std::memcpy(CMSG_DATA(r), CMSG_DATA(c), sizeof(in6_pktinfo));
+            slot.reply_control_length = CMSG_SPACE(sizeof(in6_pktinfo));
+            return;
+        }
+    }
+}
+
+void UdpWorker::queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept
+{
+    // The Responder reuses one reply buffer per call, so each reply is copied out before the
+    // next request is handled; a 512-octet copy is far cheaper than the sendmsg per reply that
+    // sending in place would cost. When the arena fills (very large multi-datagram answers),
+    // it is flushed and filled again.
+    if (tx_count_ == tx_.size())
+        flush();
+    TxSlot& slot = tx_[tx_count_];
+    const std::size_t length = std::min(head.size() + tail.size(), slot.data.size());
+    const std::size_t head_length = std::min(head.size(), length);
+    std::memcpy(slot.data.data(), head.data(), head_length);
+    if (length > head_length)
+        std::memcpy(slot.data.data() + head_length, tail.data(), length - head_length);
+    tx_iov_[tx_count_] = {slot.data.data(), length};
+    msghdr& h = tx_msgs_[tx_count_].msg_hdr;
+    h.msg_name = const_cast<sockaddr_storage*>(&to.peer);
+    h.msg_namelen = to.peer_length;
+    h.msg_iov = &tx_iov_[tx_count_];
+    h.msg_iovlen = 1;
+    h.msg_control =
+        to.reply_control_length ? const_cast<std::uint8_t*>(to.reply_control.data()) : nullptr;
+    h.msg_controllen = to.reply_control_length;
+    h.msg_flags = 0;
+    ++tx_count_;
+}
+
+void UdpWorker::flush() noexcept
+{
+    std::size_t sent = 0;
+    while (sent < tx_count_) {
+        const int n = ::sendmmsg(fd_.get(), tx_msgs_.data() + sent,
+                                 static_cast<unsigned>(tx_count_ - sent), MSG_DONTWAIT);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        // sendmmsg reports an error only for the first message it could not send: drop that
+        // one (a full socket buffer or an unroutable client) and carry on with the rest.
+        stats_.send_errors.add();
+        ++sent;
+    }
+    tx_count_ = 0;
+}
+
+} // namespace idpath::socket

@@ -1,0 +1,79 @@
+#pragma once
+/// One UDP serving thread's state and loop (internal to UdpServer; see udp_server.hpp).
+///
+/// Per batch: one recvmmsg, one table_source() call, one Responder::on_udp per datagram, the
+/// replies copied into a transmit arena, one sendmmsg. No allocation, lock or log per packet.
+/// Thread-safety: run() on its own thread; stats() readable from any thread.
+
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/base/bytes.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/resolve/responder.hpp"
+#include "dataplane/resolve/stats.hpp"
+#include "dataplane/table/table.hpp"
+#include "dataplane/wire/constants.hpp"
+#include "drivers/socket/udp_server.hpp"
+#include "drivers/socket/unique_fd.hpp"
+
+namespace idpath::socket {
+
+class UdpWorker {
+public:
+    /// `pktinfo`: the socket is bound to a wildcard address; replies must leave from the address
+    /// each query was sent to. `wake_fd` becomes readable when `stopping` is set.
+    UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, const resolve::Policy& policy,
+              const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping);
+    ~UdpWorker();
+    UdpWorker(const UdpWorker&) = delete;
+    UdpWorker& operator=(const UdpWorker&) = delete;
+
+    /// Serves until `stopping` is set.
+    void run() noexcept;
+    /// Closes the socket; call only after run() has returned.
+    void close_socket() noexcept { fd_.reset(); }
+    const resolve::ResolveStats& stats() const noexcept { return stats_; }
+
+    /// Receive slot: a datagram larger than this is cut and then rejected by the codec.
+    static constexpr std::size_t kRxSlotSize = 2048;
+    /// Room for one IP_PKTINFO or IPV6_PKTINFO control message.
+    static constexpr std::size_t kControlSize = 64;
+
+private:
+    struct RxSlot;
+    struct TxSlot;
+
+    void drain() noexcept;
+    void handle_batch(unsigned count) noexcept;
+    void prepare_reply_control(RxSlot& slot, const msghdr& received) noexcept;
+    void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
+    void flush() noexcept;
+
+    UniqueFd fd_;
+    bool pktinfo_;
+    std::size_t batch_;
+    const TableSource& table_source_;
+    int wake_fd_;
+    const std::atomic<bool>& stopping_;
+    resolve::ResolveStats stats_;
+    resolve::Responder responder_;
+    const table::Table empty_table_;
+
+    std::vector<RxSlot> rx_;
+    std::vector<mmsghdr> rx_msgs_;
+    std::vector<iovec> rx_iov_;
+    std::vector<TxSlot> tx_;
+    std::vector<mmsghdr> tx_msgs_;
+    std::vector<iovec> tx_iov_;
+    std::size_t tx_count_ = 0;
+    std::uint64_t next_expire_ms_ = 0;
+};
+
+} // namespace idpath::socket
