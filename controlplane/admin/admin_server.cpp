@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 
 namespace idpath::admin {
@@ -133,7 +134,17 @@ void AdminServer::serve_one(int fd)
     }
     if (const auto nl = command.find('\n'); nl != std::string::npos)
         command.resize(nl);
-    std::string reply = command.size() >= kMaxCommand ? "error: command too long\n" : handler_(command);
+    std::string reply;
+    if (command.size() >= kMaxCommand) {
+        reply = "error: command too long\n";
+    } else {
+        // A failing command must not take the daemon down with it.
+        try {
+            reply = handler_(command);
+        } catch (const std::exception& e) {
+            reply = std::string("error: ") + e.what() + "\n";
+        }
+    }
     if (reply.empty() || reply.back() != '\n')
         reply += '\n';
     std::size_t off = 0;

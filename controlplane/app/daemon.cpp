@@ -76,6 +76,8 @@ json resolve_stats_json(const resolve::ResolveStats& s)
 /// Sums every numeric leaf of `from` into `into` (same shape).
 void add_into(json& into, const json& from)
 {
+    if (!into.is_object())
+        into = json::object();
     for (auto it = from.begin(); it != from.end(); ++it) {
         if (it->is_object())
             add_into(into[it.key()], *it);
@@ -242,8 +244,14 @@ std::string Daemon::stats_json() const
         collect("tcp", tcp_->stats());
     j["total"] = total;
     j["threads"] = threads;
-    if (tcp_)
-        j["tcp"] = tcp_->connection_stats_json();
+    if (tcp_) {
+        const socket::TcpStats& ts = tcp_->tcp_stats();
+        json c = json::object();
+        for (const auto& n : ts.named())
+            c[n.name] = n.counter->get();
+        c["open"] = ts.open();
+        j["tcp_connections"] = c;
+    }
     return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 

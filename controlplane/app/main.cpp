@@ -13,8 +13,10 @@ namespace {
 void usage(std::FILE* out)
 {
     std::fprintf(out,
-                 "usage: idpathd --config FILE      serve as FILE says until SIGTERM or SIGINT\n"
-                 "       idpathd --check-config FILE validate FILE (and the data files it names); exit 0 if valid\n"
+                 "usage: idpathd --config FILE [--admin-socket PATH]\n"
+                 "                          serve as FILE says until SIGTERM or SIGINT; PATH overrides admin.socket\n"
+                 "       idpathd --check-config FILE\n"
+                 "                          validate FILE and the data files it names; exit 0 if valid\n"
                  "       idpathd --version\n");
 }
 
@@ -31,7 +33,7 @@ int check_config(const std::string& path)
     return 0;
 }
 
-int serve(const std::string& path)
+int serve(const std::string& path, const std::string& admin_socket)
 {
     // Block the stop signals before any thread exists so every thread inherits the mask and
     // only sigwait() below sees them.
@@ -49,6 +51,8 @@ int serve(const std::string& path)
         idpath::log::error(path, ": configuration rejected, not starting");
         return 1;
     }
+    if (!admin_socket.empty())
+        cfg->admin.socket = admin_socket;
     idpath::app::Daemon daemon(std::move(cfg).value());
     if (const auto started = daemon.start(); !started) {
         idpath::log::error(started.error());
@@ -85,7 +89,9 @@ int main(int argc, char** argv)
     if (argc == 3 && a1 == "--check-config")
         return check_config(argv[2]);
     if (argc == 3 && a1 == "--config")
-        return serve(argv[2]);
+        return serve(argv[2], "");
+    if (argc == 5 && a1 == "--config" && std::string(argv[3]) == "--admin-socket")
+        return serve(argv[2], argv[4]);
     usage(stderr);
     return 2;
 }
