@@ -1,0 +1,92 @@
+#pragma once
+/// idpathd's configuration: one YAML file, validated against a declarative schema
+/// (controlplane/config/schema.hpp) into an immutable, typed Config.
+///
+/// Every key, its type, range, default and whether a reload can change it: docs/configuration.md
+/// (generated from the schema by describe_schema()). Rules:
+/// - unknown keys, duplicate keys and values of the wrong type or out of range are errors;
+///   a default is used only for a key that is absent, never in place of an invalid value;
+/// - every error is collected (not just the first), each naming file, line, column and key path;
+/// - yaml-cpp exceptions never leave controlplane/config.
+/// Control plane only; parse_config() and load_config_file() are safe on any thread (no shared
+/// state) and never throw except std::bad_alloc.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/base/result.hpp"
+#include "dataplane/wire/site_info.hpp"
+#include "drivers/socket/address.hpp"
+
+namespace idpath::config {
+
+struct ConfigError {
+    std::string file;
+    int line = 0;    // 1-based; 0 when the error is about the whole file
+    int column = 0;  // 1-based; 0 when unknown
+    std::string key; // dotted path, "service.udp[1]"; empty for syntax errors
+    std::string reason;
+
+    /// "file:line:column: key.path: reason"; parts that are unknown are left out.
+    std::string to_string() const;
+};
+
+struct Config {
+    std::filesystem::path source; // the file read
+
+    struct Node {
+        std::string id;
+        std::string role = "authoritative";
+    } node;
+
+    struct Service {
+        std::vector<socket::Endpoint> udp; // default 0.0.0.0:2641 and [::]:2641
+        std::vector<socket::Endpoint> tcp; // default 0.0.0.0:2641 and [::]:2641
+        unsigned udp_threads = 1;          // threads per UDP socket (SO_REUSEPORT)
+        std::uint32_t max_udp_datagrams = 8;
+        std::uint32_t expiration_seconds = 43200;
+        unsigned tcp_max_connections = 1024;
+        std::uint32_t tcp_idle_timeout_ms = 30000;
+
+        Service();
+    } service;
+
+    /// This node's HS_SITE: the body of GET_SITE_INFO answers; a primary site sets AT.
+    struct Site {
+        bool configured = false;
+        wire::SiteInfo info;
+    } site;
+
+    struct Data {
+        std::vector<std::string> homed_prefixes;
+        /// Absolute, or relative to the working directory when the config file's path was.
+        std::vector<std::filesystem::path> identifier_files;
+    } data;
+
+    struct Admin {
+        std::string socket = "/run/idpath/idpathd.sock";
+    } admin;
+};
+
+/// Parses and validates `yaml_text`. `file_for_errors_and_base_dir` names the file in errors and
+/// anchors relative data.identifier_files (its directory). Files listed in
+/// data.identifier_files must exist and be readable regular files now.
+Result<Config, std::vector<ConfigError>>
+parse_config(std::string_view yaml_text, const std::filesystem::path& file_for_errors_and_base_dir);
+
+/// Reads `file` and parse_config()s it. An unreadable file is one error with line 0.
+Result<Config, std::vector<ConfigError>> load_config_file(const std::filesystem::path& file);
+
+/// Key paths ("service.udp") whose values differ between two configs, in schema order.
+std::vector<std::string> changed_keys(const Config& a, const Config& b);
+
+/// The changed keys that a reload cannot apply (init-only): non-empty means restart needed.
+std::vector<std::string> restart_required_keys(const Config& running, const Config& next);
+
+/// The schema as a Markdown table: key, type, range, default, reload, description.
+std::string describe_schema();
+
+} // namespace idpath::config
