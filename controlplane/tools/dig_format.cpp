@@ -21,20 +21,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// Result::error() dereferences std::get_if, which g++ 12's -Wnull-dereference cannot prove
-// non-null after inlining; callers test ok() first (as dataplane/wire/detail.hpp does).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
 template <class T>
 wire::WireError error_of(const Result<T, wire::WireError>& r) noexcept
 {
     return r.error();
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 enum class DigestCheck { NotRequested, Ok, Mismatch, Missing, Unsupported };
 
@@ -528,12 +519,21 @@ std::string value_data_text(const wire::HandleValue& v, bool as_hex)
     return text_or_hex(data);
 }
 
-std::string value_line(const wire::HandleValue& v, bool as_hex)
+/// Width of the type column: at least 13, wide enough for the longest type of the answer.
+std::size_t type_width(const std::vector<wire::HandleValue>& values)
+{
+    std::size_t w = 13;
+    for (const auto& v : values)
+        w = std::max(w, std::min<std::size_t>(v.type.size(), 40));
+    return w;
+}
+
+std::string value_line(const wire::HandleValue& v, bool as_hex, std::size_t width)
 {
     const std::string ttl = v.ttl_type == wire::TtlType::Absolute
                                 ? "ttl until " + iso_time(v.ttl)
                                 : "ttl " + std::to_string(v.ttl) + "s";
-    std::string line = pad_left(std::to_string(v.index), 4) + "  " + pad_right(v.type, 13) + " " +
+    std::string line = pad_left(std::to_string(v.index), 4) + "  " + pad_right(v.type, width) + " " +
                        ttl + "  " + wire::permissions_string(v.permissions) + "  " +
                        iso_time(v.timestamp) + "  " + value_data_text(v, as_hex);
     if (!v.references.empty())
@@ -580,7 +580,7 @@ DigOutput format_text(const DigExchange& x, const DigFormatOptions& o)
                 s += ";; HANDLE: " + r.handle + "\n";
             s += ";; ANSWER: " + plural(r.values.size(), "value", "values") + "\n";
             for (const auto& v : r.values)
-                s += value_line(v, o.hex) + "\n";
+                s += value_line(v, o.hex, type_width(r.values)) + "\n";
             break;
         }
         case Kind::SiteInfo:
@@ -594,7 +594,7 @@ DigOutput format_text(const DigExchange& x, const DigFormatOptions& o)
             if (!r.values.empty()) {
                 s += ";; SERVICE: " + plural(r.values.size(), "value", "values") + "\n";
                 for (const auto& v : r.values)
-                    s += value_line(v, o.hex) + "\n";
+                    s += value_line(v, o.hex, type_width(r.values)) + "\n";
             }
             break;
         }

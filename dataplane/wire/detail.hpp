@@ -11,23 +11,12 @@
 
 namespace idpath::wire::detail {
 
-// Result::error() dereferences std::get_if, which g++ 12's -Wnull-dereference cannot
-// prove non-null after inlining (it also considers the valueless state). This accessor is
-// only called after ok() was tested, so the warning is silenced here, in one place.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
-
+/// The error of a failed Result (callers test ok() first).
 template <class T>
 WireError error_of(const Result<T, WireError>& r) noexcept
 {
     return r.error();
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 /// Reads int4 length + octets of a handle: HandleTooLong above kMaxHandleLength (Common.java
 /// MAX_HANDLE_LENGTH), EmptyHandle for length 0 unless `allow_empty`, Truncated otherwise.

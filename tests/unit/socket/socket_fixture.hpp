@@ -113,12 +113,6 @@ inline Answer decode_answer(const std::vector<std::uint8_t>& message)
     return a;
 }
 
-// Result::error() dereferences std::get_if, which g++ 12's -Wnull-dereference cannot prove
-// non-null after inlining; these accessors test ok() first.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
 template <class T>
 std::string error_text(const Result<T, socket::ClientError>& r)
 {
@@ -136,9 +130,6 @@ std::optional<socket::ClientError::Kind> error_kind(const Result<T, socket::Clie
         return std::nullopt;
     return r.error().kind;
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 /// A query that must succeed; fails the test (and returns nullopt) otherwise.
 inline std::optional<socket::QueryResult> query(const socket::QueryOptions& o,

@@ -100,19 +100,10 @@ inline ByteSpan span(const Bytes& b)
     return ByteSpan(b.data(), b.size());
 }
 
-// Result::error() dereferences std::get_if, which g++ 12's -Wnull-dereference cannot always prove
-// non-null once inlined into gtest's comparison helpers; callers test ok() first.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
 template <class R>
 auto error_of(const R& r)
 {
     return r.error();
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 } // namespace idpath::wire::test
