@@ -1,0 +1,52 @@
+#pragma once
+/// idpath-gun's command line (docs/idpath-gun.md). Parsing is pure: no files opened, no names
+/// resolved, so every rule is unit-tested; main() turns errors into exit status 2.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/base/result.hpp"
+
+namespace idpath::gun {
+
+/// The longest run allowed, and the bound of a run given only --count: load is never unbounded.
+inline constexpr double kMaxDurationSeconds = 600;
+
+struct Options {
+    std::string server; // as written: "192.0.2.1", "[2001:db8::1]:2641", "::1"
+    std::vector<std::string> handle_files;
+    std::vector<std::string> jsonl_files;
+    std::vector<std::string> handles;
+    double miss_ratio = 0;
+    double zipf = 0;
+    std::uint32_t window = 64; // closed loop: queries in flight per socket
+    double rate = 0;           // open loop: queries per second, all sockets together; 0: closed loop
+    std::uint32_t sockets = 4;
+    std::uint32_t threads = 1;
+    std::uint64_t count = 0;   // 0: no count bound
+    double duration = 5;       // seconds of sending
+    std::uint32_t timeout_ms = 1000;
+    bool tcp = false;
+    bool json = false;
+    bool rd = false;           // ask for the request digest (RD)
+    double interval = 1;       // seconds between interval lines; 0: none
+    std::uint64_t seed = 1;
+    std::vector<std::uint32_t> indexes; // index filter of every query
+    std::vector<std::string> types;     // type filter of every query
+    bool help = false;
+    bool version = false;
+
+    bool open_loop() const noexcept { return rate > 0; }
+};
+
+/// Parses the arguments after the program name. "--name value" and "--name=value" both work.
+/// Errors are one line naming the option: "--window: must be an integer 1..65536, got 0".
+Result<Options, std::string> parse_options(std::span<const std::string_view> args);
+
+/// The --help text.
+std::string_view usage_text() noexcept;
+
+} // namespace idpath::gun
