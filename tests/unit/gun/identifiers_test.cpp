@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "perf/gun/result_access.hpp"
+#include "result_text.hpp"
 
 namespace idpath::gun {
 namespace {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "perf/gun/result_access.hpp"
+#include "result_text.hpp"
 
 namespace idpath::gun {
 namespace {
