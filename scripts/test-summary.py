@@ -14,12 +14,15 @@ def main(junit: str, fuzz: str) -> int:
             skipped += 1
         else:
             passed += 1
+    # tests/fuzz/run.sh prints "<target> ok ..." or "<target> FAILED ..." per target.
     with open(fuzz, encoding="utf-8") as f:
         for line in f:
-            if line.startswith("fuzz ") and ": ok" in line:
-                passed += 1
-            elif line.startswith("fuzz ") and ": FAIL" in line:
-                failed += 1
+            words = line.split()
+            if len(words) >= 2 and words[0].startswith("fuzz_"):
+                if words[1] == "ok":
+                    passed += 1
+                else:
+                    failed += 1
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
