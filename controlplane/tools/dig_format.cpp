@@ -602,7 +602,9 @@ DigOutput format_text(const DigExchange& x, const DigFormatOptions& o)
             s += ";; CHALLENGE: nonce 0x" + hex(d.body.challenge.nonce) + "\n";
             break;
         case Kind::Error: {
-            s += ";; ERROR: " + text_or_hex(as_bytes(d.body.error.message)) + "\n";
+            // HANDLE.NET sends RC 100 with an empty message; the status line already says it all.
+            if (!d.body.error.message.empty())
+                s += ";; ERROR: " + text_or_hex(as_bytes(d.body.error.message)) + "\n";
             if (!d.body.error.failed_indexes.empty()) {
                 std::string list;
                 for (const std::uint32_t i : d.body.error.failed_indexes)
