@@ -1,7 +1,9 @@
 #include "drivers/socket/socket_setup.hpp"
 
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -88,6 +90,19 @@ std::optional<Endpoint> local_endpoint(int fd)
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
         return std::nullopt;
     return endpoint_from(reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
+UniqueFd make_wake_fd()
+{
+    return UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+void wake(const UniqueFd& fd) noexcept
+{
+    if (!fd.valid())
+        return;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(fd.get(), &one, sizeof one);
 }
 
 } // namespace idpath::socket

@@ -41,4 +41,9 @@ bool is_wildcard(const Endpoint& ep) noexcept;
 /// "Address already in use (errno 98)".
 std::string errno_text(int err);
 
+/// A non-blocking eventfd that serving threads poll to learn they should stop; invalid on error.
+UniqueFd make_wake_fd();
+/// Wakes every thread polling `fd` (an eventfd from make_wake_fd); a no-op on an invalid fd.
+void wake(const UniqueFd& fd) noexcept;
+
 } // namespace idpath::socket

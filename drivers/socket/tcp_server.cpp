@@ -1,7 +1,6 @@
 #include "drivers/socket/tcp_server.hpp"
 
 #include <pthread.h>
-#include <sys/eventfd.h>
 
 #include <cerrno>
 #include <system_error>
@@ -32,7 +31,7 @@ Result<bool, std::string> TcpServer::start()
     started_ = true;
     if (options_.listen.empty())
         return Err{std::string("TCP server: no listen address")};
-    wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    wake_ = make_wake_fd();
     if (!wake_.valid())
         return Err{"eventfd: " + errno_text(errno)};
 
@@ -71,10 +70,7 @@ Result<bool, std::string> TcpServer::start()
 void TcpServer::stop()
 {
     stopping_.store(true, std::memory_order_release);
-    if (wake_.valid()) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wake_.get(), &one, sizeof one);
-    }
+    wake(wake_);
     if (thread_.joinable())
         thread_.join();
     // The listening sockets go with the loop: a stopped server refuses connections rather than

@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -62,7 +61,7 @@ Result<bool, std::string> UdpServer::start()
         return Err{std::string("UDP server already started")};
     if (options_.listen.empty())
         return Err{std::string("UDP server: no listen address")};
-    wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    wake_ = make_wake_fd();
     if (!wake_.valid())
         return Err{"eventfd: " + errno_text(errno)};
 
@@ -117,10 +116,7 @@ Result<bool, std::string> UdpServer::start()
 void UdpServer::stop()
 {
     stopping_.store(true, std::memory_order_release);
-    if (wake_.valid()) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wake_.get(), &one, sizeof one);
-    }
+    wake(wake_);
     for (std::thread& t : threads_)
         if (t.joinable())
             t.join();
