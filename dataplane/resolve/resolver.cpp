@@ -169,6 +169,14 @@ ResponseCode select_values(const wire::ResolutionRequest& req, const table::Reco
 Answer write_values(Reply& r, const wire::ResolutionRequest& req, const table::RecordView& rec,
                     bool public_only) noexcept
 {
+    if (req.unfiltered() && rec.all_public_read && !rec.values.empty()) {
+        // The common case: every value, all public, already encoded back to back.
+        ByteWriter& w = r.begin(ResponseCode::Success);
+        w.string(req.handle);
+        w.u32(static_cast<std::uint32_t>(rec.values.size()));
+        w.bytes(rec.encoded);
+        return {r.finish(), static_cast<std::uint32_t>(rec.values.size())};
+    }
     std::bitset<wire::kMaxValues> chosen;
     std::uint32_t count = 0;
     const ResponseCode rc = select_values(req, rec, public_only, chosen, count);
