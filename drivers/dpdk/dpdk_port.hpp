@@ -1,0 +1,123 @@
+#pragma once
+/// The DPDK Port (DESIGN.md section 2): one ethdev (port, queue) pair driven as a worker::Port,
+/// the mbuf pool that feeds it, and the setup that configures and starts an ethdev. No DPDK
+/// header is included here; rte_mbuf and rte_mempool are only named.
+///
+/// Thread-safety: one DpdkPort per lcore and queue, driven by that lcore only. Mempool and
+/// configure_port() from the main thread, after Eal::init().
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dataplane/base/result.hpp"
+#include "dataplane/worker/port.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace idpath::dpdk {
+
+/// An rte_pktmbuf pool, freed on destruction. It must outlive every port and mbuf using it.
+class Mempool {
+public:
+    /// Mbufs for `queues` queue pairs of the given ring sizes, plus a burst in flight per lcore
+    /// and the per-lcore caches, rounded up to 2^n - 1 (what rte_mempool sizes best).
+    static unsigned size_for(unsigned queues, unsigned rx_ring, unsigned tx_ring,
+                             unsigned lcores);
+    /// `mbufs` mbufs of RTE_MBUF_DEFAULT_BUF_SIZE on `socket` (-1: the caller's). The error
+    /// carries rte_strerror's text.
+    static Result<std::unique_ptr<Mempool>, std::string> create(const std::string& name,
+                                                                unsigned mbufs, int socket = -1);
+    ~Mempool();
+    Mempool(const Mempool&) = delete;
+    Mempool& operator=(const Mempool&) = delete;
+
+    rte_mempool* get() const noexcept { return pool_; }
+    /// Mbufs the pool was created with.
+    unsigned size() const noexcept { return size_; }
+    /// Mbufs free in the pool, per-lcore caches included (size() when nothing leaked).
+    unsigned available() const noexcept;
+
+private:
+    Mempool(rte_mempool* pool, unsigned size) : pool_(pool), size_(size) {}
+    rte_mempool* pool_;
+    unsigned size_;
+};
+
+/// One (port, queue) pair. cookie is the rte_mbuf*, data its rte_pktmbuf_mtod, capacity the
+/// octets from data to the end of the mbuf's data room. Single-segment mbufs only: scattered
+/// receives are freed, never handed out. None of the calls allocate, block or throw.
+class DpdkPort {
+public:
+    DpdkPort(std::uint16_t port_id, std::uint16_t queue, rte_mempool* pool) noexcept
+        : port_id_(port_id), queue_(queue), pool_(pool)
+    {
+    }
+
+    std::size_t rx_burst(std::span<worker::PacketRef> burst) noexcept;
+    /// Sets each mbuf's data_len and pkt_len from `length`, then rte_eth_tx_burst.
+    std::size_t tx_burst(std::span<worker::PacketRef> burst) noexcept;
+    /// All or nothing (rte_pktmbuf_alloc_bulk): burst.size() or 0.
+    std::size_t alloc(std::span<worker::PacketRef> burst) noexcept;
+    void free(std::span<worker::PacketRef> burst) noexcept;
+
+    std::uint16_t port_id() const noexcept { return port_id_; }
+    std::uint16_t queue() const noexcept { return queue_; }
+    /// Multi-segment frames received and freed unseen.
+    std::uint64_t scattered_dropped() const noexcept { return scattered_; }
+
+private:
+    std::uint16_t port_id_;
+    std::uint16_t queue_;
+    rte_mempool* pool_;
+    std::uint64_t scattered_ = 0;
+};
+
+static_assert(worker::Port<DpdkPort>);
+
+struct PortConfig {
+    std::uint16_t port_id = 0;
+    /// RX/TX queue pairs; above one, RSS over IP and UDP spreads flows if the device can.
+    std::uint16_t queues = 1;
+    std::uint16_t rx_ring = 1024;
+    std::uint16_t tx_ring = 1024;
+    bool promiscuous = false;
+};
+
+/// A configured, started ethdev and one DpdkPort per queue; stopped and closed on destruction.
+class DpdkPortSet {
+public:
+    DpdkPortSet(std::uint16_t port_id, std::string name, std::vector<DpdkPort> queues)
+        : port_id_(port_id), name_(std::move(name)), queues_(std::move(queues))
+    {
+    }
+    ~DpdkPortSet();
+    DpdkPortSet(const DpdkPortSet&) = delete;
+    DpdkPortSet& operator=(const DpdkPortSet&) = delete;
+
+    DpdkPort& queue(std::size_t q) noexcept { return queues_[q]; }
+    std::size_t queue_count() const noexcept { return queues_.size(); }
+    std::uint16_t port_id() const noexcept { return port_id_; }
+    const std::string& name() const noexcept { return name_; }
+    /// True when RSS was enabled (queues > 1 and the device hashes IP/UDP).
+    bool rss() const noexcept { return rss_; }
+    void set_rss(bool on) noexcept { rss_ = on; }
+
+private:
+    std::uint16_t port_id_;
+    std::string name_;
+    std::vector<DpdkPort> queues_;
+    bool rss_ = false;
+};
+
+/// Configures `c.port_id` (queues, rings, RSS, promiscuity) with RX buffers from `pool` and
+/// starts it. The error names the port and carries rte_strerror's text.
+Result<std::unique_ptr<DpdkPortSet>, std::string> configure_port(const PortConfig& c,
+                                                                 const Mempool& pool);
+
+} // namespace idpath::dpdk
