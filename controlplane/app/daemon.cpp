@@ -8,6 +8,7 @@
 #include "controlplane/admin/admin_server.hpp"
 #include "controlplane/log/log.hpp"
 #include "dataplane/base/byte_reader.hpp"
+#include "dataplane/base/bytes_text.hpp"
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/handle_key.hpp"
 #include "dataplane/wire/constants.hpp"
@@ -84,25 +85,6 @@ void add_into(json& into, const json& from)
         else if (it->is_number_unsigned())
             into[it.key()] = into.value(it.key(), std::uint64_t{0}) + it->get<std::uint64_t>();
     }
-}
-
-bool printable(ByteSpan b)
-{
-    for (const auto c : b)
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    return true;
-}
-
-std::string hex(ByteSpan b)
-{
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (const auto c : b) {
-        s += d[c >> 4];
-        s += d[c & 15];
-    }
-    return s;
 }
 
 } // namespace
@@ -276,7 +258,7 @@ std::string Daemon::lookup_json(std::string_view handle) const
                    {"timestamp", v->timestamp},
                    {"permissions", wire::permissions_string(v->permissions)},
                    {"data_bytes", v->data.size()}};
-        if (printable(v->data))
+        if (is_printable_utf8(v->data))
             jv["data"] = std::string(as_string_view(v->data));
         else
             jv["data_hex"] = hex(v->data);

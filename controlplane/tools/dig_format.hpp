@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/base/bytes.hpp"
+#include "dataplane/base/bytes_text.hpp"
 #include "dataplane/wire/value.hpp"
 #include "drivers/socket/client.hpp"
 
@@ -64,12 +65,10 @@ std::vector<std::string> flag_names(std::uint32_t op_flags);
 std::string utc_time(std::uint32_t unix_seconds);
 /// "2026-01-02T03:04:05Z".
 std::string iso_time(std::uint32_t unix_seconds);
-/// Valid UTF-8 with no control characters other than tab.
-bool is_printable_utf8(ByteSpan data);
+using idpath::is_printable_utf8; // dataplane/base/bytes_text.hpp
 /// "\"text\"" with \" and \\ escaped (for printable UTF-8).
 std::string quoted(ByteSpan text);
-/// Lowercase hex, no separators.
-std::string hex(ByteSpan data);
+using idpath::hex;
 /// A value's data as text: HS_SITE*, HS_ADMIN and HS_VLIST decoded, printable text quoted,
 /// anything else as 0x-prefixed hex (always hex when `as_hex`). HS_SITE takes several lines;
 /// continuation lines start with 8 spaces.
