@@ -62,7 +62,7 @@ bool is_unspecified(const IpAddress& a) noexcept
 /// The UDP header at frame[v.l4_offset], with `avail` octets of IP payload from there on. The
 /// caller has checked the addresses.
 PacketView classify_udp(ByteSpan frame, const PacketConfig& config, PacketView& v,
-                        std::size_t avail, bool ipv6) noexcept
+                        std::size_t avail, bool ipv6, ChecksumHint hint) noexcept
 {
     // RFC 768: an 8-octet header whose Length covers header and data and fits the IP payload.
     if (avail < kUdpHeaderSize)
@@ -81,7 +81,9 @@ PacketView classify_udp(ByteSpan frame, const PacketConfig& config, PacketView& 
     const std::uint16_t stored = load_be16(u + 6);
     if (ipv6 && stored == 0) // RFC 8200 section 8.1: mandatory over IPv6
         return malformed(v, MalformedReason::ZeroUdpChecksumIpv6);
-    if (stored != 0) { // RFC 768: zero over IPv4 means the sender computed none
+    // A NIC's L4 verdict covers the whole IP payload; it is ours only when that is the datagram.
+    const bool nic_verified = hint.l4 == ChecksumStatus::Good && length == avail;
+    if (stored != 0 && !nic_verified) { // RFC 768: zero over IPv4 means the sender computed none
         const std::uint64_t pseudo =
             ipv6 ? pseudo_header_v6(v.src_addr.data(), v.dst_addr.data(), kProtoUdp, length)
                  : pseudo_header_v4(v.src_addr.data() + 12, v.dst_addr.data() + 12, kProtoUdp,
@@ -136,7 +138,8 @@ PacketView classify_icmp(ByteSpan frame, const PacketConfig& config, PacketView&
     return stop(v, Verdict::IcmpEchoRequest);
 }
 
-PacketView classify_ipv4(ByteSpan frame, const PacketConfig& config, PacketView& v) noexcept
+PacketView classify_ipv4(ByteSpan frame, const PacketConfig& config, PacketView& v,
+                         ChecksumHint hint) noexcept
 {
     const std::size_t avail = frame.size() - v.l3_offset;
     if (avail < kIpv4HeaderSize)
@@ -152,7 +155,8 @@ PacketView classify_ipv4(ByteSpan frame, const PacketConfig& config, PacketView&
     const std::uint16_t total = load_be16(ip + 2);
     if (total < ihl || total > avail) // what follows `total` is Ethernet padding
         return malformed(v, MalformedReason::BadIpTotalLength);
-    if (internet_checksum(ByteSpan{ip, ihl}) != 0) // RFC 791 section 3.1, RFC 1071
+    if (hint.ip != ChecksumStatus::Good && // RFC 791 section 3.1, RFC 1071
+        internet_checksum(ByteSpan{ip, ihl}) != 0)
         return malformed(v, MalformedReason::BadIpv4Checksum);
     v.l3_length = total;
     v.l4_protocol = ip[9];
@@ -168,7 +172,7 @@ PacketView classify_ipv4(ByteSpan frame, const PacketConfig& config, PacketView&
             return stop(v, Verdict::NotForUs);
         if (bad_ipv4_source(ip + 12))
             return malformed(v, MalformedReason::BadSourceAddress);
-        return classify_udp(frame, config, v, l4_avail, false);
+        return classify_udp(frame, config, v, l4_avail, false, hint);
     }
     if (v.l4_protocol == kProtoIcmp)
         return classify_icmp(frame, config, v, l4_avail);
@@ -239,7 +243,8 @@ PacketView classify_icmpv6(ByteSpan frame, const PacketConfig& config, PacketVie
     return stop(v, Verdict::Icmpv6EchoRequest);
 }
 
-PacketView classify_ipv6(ByteSpan frame, const PacketConfig& config, PacketView& v) noexcept
+PacketView classify_ipv6(ByteSpan frame, const PacketConfig& config, PacketView& v,
+                         ChecksumHint hint) noexcept
 {
     const std::size_t avail = frame.size() - v.l3_offset;
     if (avail < kIpv6HeaderSize)
@@ -293,7 +298,7 @@ PacketView classify_ipv6(ByteSpan frame, const PacketConfig& config, PacketView&
             return stop(v, Verdict::NotForUs);
         if (is_unspecified(v.src_addr) || bad_ipv6_source(v.src_addr))
             return malformed(v, MalformedReason::BadSourceAddress);
-        return classify_udp(frame, config, v, l4_avail, true);
+        return classify_udp(frame, config, v, l4_avail, true, hint);
     }
     if (next == kProtoIcmpv6)
         return classify_icmpv6(frame, config, v, l4_avail, hop_limit);
@@ -336,7 +341,16 @@ IpAddress map_ipv4(const std::uint8_t* addr4) noexcept
 
 PacketView classify(ByteSpan frame, const PacketConfig& config) noexcept
 {
+    return classify(frame, config, ChecksumHint{});
+}
+
+PacketView classify(ByteSpan frame, const PacketConfig& config, ChecksumHint hint) noexcept
+{
     PacketView v;
+    if (hint.ip == ChecksumStatus::Bad)
+        return malformed(v, MalformedReason::BadIpv4Checksum);
+    if (hint.l4 == ChecksumStatus::Bad)
+        return malformed(v, MalformedReason::BadUdpChecksum);
     if (frame.size() < kEthernetHeaderSize)
         return malformed(v, MalformedReason::TruncatedEthernet);
     if (frame[6] & 0x01) // IEEE 802: a group address is never a source
@@ -359,9 +373,9 @@ PacketView classify(ByteSpan frame, const PacketConfig& config) noexcept
     v.l3_offset = static_cast<std::uint32_t>(at);
     switch (type) {
     case kEtherTypeIpv4:
-        return classify_ipv4(frame, config, v);
+        return classify_ipv4(frame, config, v, hint);
     case kEtherTypeIpv6:
-        return classify_ipv6(frame, config, v);
+        return classify_ipv6(frame, config, v, hint);
     case kEtherTypeArp:
         return classify_arp(frame, config, v);
     default:

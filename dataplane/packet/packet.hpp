@@ -14,6 +14,7 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/counter.hpp"
+#include "dataplane/packet/checksum.hpp"
 #include "dataplane/wire/constants.hpp"
 
 namespace idpath::packet {
@@ -135,6 +136,18 @@ struct PacketView {
 /// always, UDP to our service ports (RFC 768: zero means "none" over IPv4; RFC 8200 section 8.1:
 /// mandatory over IPv6), ICMP echo and ICMPv6 messages we answer.
 PacketView classify(ByteSpan frame, const PacketConfig& config) noexcept;
+
+/// classify() with what the receiving NIC already verified (DPDK RX checksum offload):
+/// - `hint.ip` or `hint.l4` Bad: Malformed, BadIpv4Checksum or BadUdpChecksum, without parsing
+///   further (a frame whose checksum failed cannot be trusted to say anything else; an L4 Bad
+///   on TCP is counted as BadUdpChecksum too, as the NIC does not tell which protocol it was);
+/// - `hint.ip` Good: the IPv4 header checksum is not recomputed;
+/// - `hint.l4` Good: the UDP checksum is not recomputed, provided the UDP length covers the
+///   whole IP payload (a NIC checks the IP payload; RFC 768 and we check `length` octets);
+///   a zero UDP checksum over IPv6 is still Malformed (RFC 8200 section 8.1);
+/// - Unknown: verified in software, exactly as classify(frame, config).
+/// ICMP and ICMPv6 checksums are always verified in software: NICs do not check them.
+PacketView classify(ByteSpan frame, const PacketConfig& config, ChecksumHint hint) noexcept;
 
 /// Per-worker counts of verdicts and malformed reasons.
 struct alignas(kCacheLine) PacketStats {

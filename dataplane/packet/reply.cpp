@@ -38,8 +38,10 @@ std::size_t pad(MutableByteSpan buffer, std::size_t length) noexcept
 
 /// RFC 791 section 3.1: a 20-octet header, no options. DF set: replies are atomic datagrams
 /// (RFC 6864 section 4.1), so `id` need not be unique.
+/// The checksum is left 0 for a NIC when `nic_checksum`, as DPDK's IPv4 offload requires.
 void write_ipv4_header(std::uint8_t* ip, std::size_t total, std::uint16_t id, std::uint8_t ttl,
-                       std::uint8_t protocol, const IpAddress& src, const IpAddress& dst) noexcept
+                       std::uint8_t protocol, const IpAddress& src, const IpAddress& dst,
+                       bool nic_checksum = false) noexcept
 {
     ip[0] = 0x45;
     ip[1] = 0; // DSCP default, not ECN-capable
@@ -51,7 +53,8 @@ void write_ipv4_header(std::uint8_t* ip, std::size_t total, std::uint16_t id, st
     std::memcpy(ip + 12, src.data() + 12, 4);
     std::memcpy(ip + 16, dst.data() + 12, 4);
     store_be16(ip + 10, 0);
-    store_be16(ip + 10, internet_checksum(ByteSpan{ip, kIpv4HeaderSize}));
+    if (!nic_checksum)
+        store_be16(ip + 10, internet_checksum(ByteSpan{ip, kIpv4HeaderSize}));
 }
 
 /// RFC 8200 section 3: traffic class and flow label zero (RFC 6437 allows an unlabelled flow).
@@ -68,15 +71,16 @@ void write_ipv6_header(std::uint8_t* ip, std::size_t payload_length, std::uint8_
 
 /// Writes the IP and UDP headers of a reply whose payload already sits after them.
 void write_udp_headers(std::uint8_t* frame, const PacketView& request, std::size_t payload_len,
-                       std::uint16_t ipv4_id) noexcept
+                       std::uint16_t ipv4_id, ChecksumMode mode) noexcept
 {
+    const bool nic = mode == ChecksumMode::Offload;
     std::uint8_t* ip = frame + request.l3_offset;
     std::uint8_t* udp = ip + ip_header_size(request.family);
     const std::size_t udp_length = kUdpHeaderSize + payload_len;
     std::uint64_t sum = 0;
     if (request.family == L3Family::Ipv4) {
         write_ipv4_header(ip, kIpv4HeaderSize + udp_length, ipv4_id, kReplyHopLimit, kProtoUdp,
-                          request.dst_addr, request.src_addr);
+                          request.dst_addr, request.src_addr, nic);
         sum = pseudo_header_v4(ip + 12, ip + 16, kProtoUdp, static_cast<std::uint32_t>(udp_length));
     } else {
         write_ipv6_header(ip, udp_length, kProtoUdp, kReplyHopLimit, request.dst_addr,
@@ -86,6 +90,10 @@ void write_udp_headers(std::uint8_t* frame, const PacketView& request, std::size
     store_be16(udp, request.dst_port);
     store_be16(udp + 2, request.src_port);
     store_be16(udp + 4, static_cast<std::uint16_t>(udp_length));
+    if (nic) { // the NIC sums the datagram over this seed and stores the complement
+        store_be16(udp + 6, checksum_fold(sum));
+        return;
+    }
     store_be16(udp + 6, 0);
     const std::uint16_t c = checksum_finish(checksum_add(sum, ByteSpan{udp, udp_length}));
     store_be16(udp + 6, c == 0 ? 0xffff : c); // RFC 768: a computed zero is sent as all ones
@@ -109,7 +117,8 @@ std::size_t udp_reply_payload_offset(const PacketView& request) noexcept
 }
 
 std::size_t write_udp_reply(MutableByteSpan buffer, const PacketView& request,
-                            std::size_t payload_len, std::uint16_t ipv4_id) noexcept
+                            std::size_t payload_len, std::uint16_t ipv4_id,
+                            ChecksumMode mode) noexcept
 {
     if (!udp_reply_fits(request, payload_len))
         return 0;
@@ -121,13 +130,13 @@ std::size_t write_udp_reply(MutableByteSpan buffer, const PacketView& request,
     if (to != from)
         std::memmove(frame + to, frame + from, payload_len);
     swap_macs(frame);
-    write_udp_headers(frame, request, payload_len, ipv4_id);
+    write_udp_headers(frame, request, payload_len, ipv4_id, mode);
     return pad(buffer, to + payload_len);
 }
 
 std::size_t write_udp_reply_next(MutableByteSpan out, ByteSpan first_reply,
                                  const PacketView& request, ByteSpan payload,
-                                 std::uint16_t ipv4_id) noexcept
+                                 std::uint16_t ipv4_id, ChecksumMode mode) noexcept
 {
     if (!udp_reply_fits(request, payload.size()))
         return 0;
@@ -140,8 +149,42 @@ std::size_t write_udp_reply_next(MutableByteSpan out, ByteSpan first_reply,
     std::memmove(out.data(), first_reply.data(), headers);
     // L2 (MACs, VLAN tags) stays as copied; IP and UDP are rewritten from the request's view,
     // so nothing depends on first_reply's length fields being right.
-    write_udp_headers(out.data(), request, payload.size(), ipv4_id);
+    write_udp_headers(out.data(), request, payload.size(), ipv4_id, mode);
     return pad(out, headers + payload.size());
+}
+
+TxChecksums udp_reply_tx_checksums(const PacketView& request) noexcept
+{
+    if (request.verdict != Verdict::HandleRequest || request.l3_offset > 0xff)
+        return {};
+    if (request.family == L3Family::Ipv4)
+        return {TxOffload::Ipv4Udp, static_cast<std::uint8_t>(request.l3_offset),
+                static_cast<std::uint8_t>(kIpv4HeaderSize)};
+    if (request.family == L3Family::Ipv6)
+        return {TxOffload::Ipv6Udp, static_cast<std::uint8_t>(request.l3_offset),
+                static_cast<std::uint8_t>(kIpv6HeaderSize)};
+    return {};
+}
+
+bool complete_tx_checksums(MutableByteSpan frame, TxChecksums request) noexcept
+{
+    if (request.offload == TxOffload::None)
+        return false;
+    const std::size_t udp_at = std::size_t{request.l2_len} + request.l3_len;
+    if (udp_at > frame.size() || frame.size() - udp_at < kUdpHeaderSize)
+        return false;
+    std::uint8_t* ip = frame.data() + request.l2_len;
+    std::uint8_t* udp = frame.data() + udp_at;
+    const std::size_t udp_length = load_be16(udp + 4);
+    if (udp_length < kUdpHeaderSize || udp_length > frame.size() - udp_at)
+        return false;
+    if (request.offload == TxOffload::Ipv4Udp) {
+        store_be16(ip + 10, 0);
+        store_be16(ip + 10, internet_checksum(ByteSpan{ip, request.l3_len}));
+    }
+    const std::uint16_t c = checksum_finish(checksum_add(0, ByteSpan{udp, udp_length}));
+    store_be16(udp + 6, c == 0 ? 0xffff : c);
+    return true;
 }
 
 std::size_t write_arp_reply(MutableByteSpan buffer, const PacketView& request,

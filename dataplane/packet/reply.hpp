@@ -12,7 +12,11 @@
 ///   per-datagram). Stripping them also keeps a reply's header a fixed size.
 /// - Replies shorter than the 60-octet Ethernet minimum are zero-padded to it when the capacity
 ///   allows, so no NIC has to.
-/// - All checksums are computed in software here; offload is the driver's choice.
+/// - Checksums are computed in software, except that the UDP writers in ChecksumMode::Offload
+///   leave the IPv4 header checksum 0 and the UDP checksum holding the pseudo-header sum, for a
+///   NIC to complete on the frame's udp_reply_tx_checksums() request (docs/packet-path.md
+///   "Checksums"). ARP, NA and echo replies are always final: they are rare, and the echo
+///   replies are an RFC 1624 update of two words, cheaper than describing them to a NIC.
 /// Return value: the reply frame's length in octets, or 0.
 /// Thread-safety: pure functions. Hot path: yes; never allocates.
 
@@ -37,18 +41,35 @@ std::size_t udp_reply_payload_offset(const PacketView& request) noexcept;
 /// udp_reply_payload_offset(request) when options or extension headers are stripped. Swaps MAC
 /// addresses, IP addresses and ports; sets lengths, TTL / hop limit 64, and for IPv4 DF with
 /// `ipv4_id` (an atomic datagram, RFC 6864 section 4.1), the header checksum; computes the UDP
-/// checksum (RFC 768; mandatory over IPv6, RFC 8200 section 8.1).
+/// checksum (RFC 768; mandatory over IPv6, RFC 8200 section 8.1). In ChecksumMode::Offload the
+/// two checksums are left for the NIC, as the header says.
 std::size_t write_udp_reply(MutableByteSpan buffer, const PacketView& request,
-                            std::size_t payload_len, std::uint16_t ipv4_id = 0) noexcept;
+                            std::size_t payload_len, std::uint16_t ipv4_id = 0,
+                            ChecksumMode mode = ChecksumMode::Software) noexcept;
 
 /// The frame of a further datagram of a multi-datagram answer, in a fresh buffer `out`: the
 /// L2-L4 headers of `first_reply` (the frame write_udp_reply built for `request`), then `payload`
 /// (which may already be in `out` at udp_reply_payload_offset(request)). The IP and UDP headers
 /// are then rewritten from `request` exactly as write_udp_reply wrote them, with this payload's
-/// lengths and checksums.
+/// lengths and checksums (left for the NIC in ChecksumMode::Offload).
 std::size_t write_udp_reply_next(MutableByteSpan out, ByteSpan first_reply,
                                  const PacketView& request, ByteSpan payload,
-                                 std::uint16_t ipv4_id = 0) noexcept;
+                                 std::uint16_t ipv4_id = 0,
+                                 ChecksumMode mode = ChecksumMode::Software) noexcept;
+
+/// The TX checksum request of every UDP reply to `request` (the same for all its datagrams):
+/// l2_len = request.l3_offset (Ethernet and VLAN tags as received), l3_len 20 or 40 (replies
+/// carry no options or extension headers), Ipv4Udp or Ipv6Udp. None for a view that is not a
+/// HandleRequest over IPv4 or IPv6, or whose L2 headers do not fit the request's 8-bit field.
+TxChecksums udp_reply_tx_checksums(const PacketView& request) noexcept;
+
+/// Completes in software what a NIC does for `request` on `frame` (a frame an Offload writer
+/// built): the IPv4 header checksum over l3_len octets, then the UDP checksum over the UDP
+/// length from the header, seeded by the pseudo-header sum in its field (a computed 0 becomes
+/// 0xFFFF, RFC 768). The result is byte for byte the ChecksumMode::Software frame. For tests,
+/// and for a port that turns out not to offload after all. False (frame untouched) when the
+/// request is None or its headers or UDP length do not fit `frame`.
+bool complete_tx_checksums(MutableByteSpan frame, TxChecksums request) noexcept;
 
 /// ARP reply (RFC 826 "Packet Reception"): opcode 2, sender = our MAC and the requested
 /// address, target = the requester. 42 octets plus VLAN tags, padded to the Ethernet minimum.

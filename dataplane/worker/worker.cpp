@@ -55,8 +55,8 @@ std::size_t write_local_reply(MutableByteSpan buffer, const PacketView& view,
 }
 
 std::size_t write_first_datagram(MutableByteSpan buffer, const PacketView& view,
-                                 const resolve::Responder& responder,
-                                 std::uint16_t ipv4_id) noexcept
+                                 const resolve::Responder& responder, std::uint16_t ipv4_id,
+                                 packet::ChecksumMode mode) noexcept
 {
     const std::size_t len = place_datagram(buffer, view, responder, 0);
     if (len == 0)
@@ -65,19 +65,19 @@ std::size_t write_first_datagram(MutableByteSpan buffer, const PacketView& view,
     // when options or extension headers are stripped, and less capacity needed.
     PacketView placed = view;
     placed.payload_offset = static_cast<std::uint32_t>(packet::udp_reply_payload_offset(view));
-    return packet::write_udp_reply(buffer, placed, len, ipv4_id);
+    return packet::write_udp_reply(buffer, placed, len, ipv4_id, mode);
 }
 
 std::size_t write_next_datagram(MutableByteSpan out, ByteSpan first_reply, const PacketView& view,
                                 const resolve::Responder& responder, std::uint32_t k,
-                                std::uint16_t ipv4_id) noexcept
+                                std::uint16_t ipv4_id, packet::ChecksumMode mode) noexcept
 {
     const std::size_t len = place_datagram(out, view, responder, k);
     if (len == 0)
         return 0;
     const std::size_t at = packet::udp_reply_payload_offset(view);
     return packet::write_udp_reply_next(out, first_reply, view, ByteSpan{out.data() + at, len},
-                                        ipv4_id);
+                                        ipv4_id, mode);
 }
 
 } // namespace idpath::worker::detail

@@ -3,6 +3,18 @@
 /// Handle requests, ARP, neighbour solicitations and pings in place, transmit every reply of the
 /// burst with one tx_burst, and free the rest, counting why.
 ///
+/// Exception path (optional, docs/packet-path.md): on a port the kernel does not see (a PCI NIC
+/// DPDK owns, a tap), frames the kernel may want (verdicts Other and NotForUs: TCP to our
+/// addresses, ARP replies, router advertisements, multicast, UDP to other ports) go out of an
+/// exception port (a net_tap to the kernel) instead of being freed, and what the kernel sends
+/// back comes in on it and leaves by the main port unchanged. Fragment and Malformed frames are
+/// still dropped: see Worker's constructor.
+///
+/// Checksums (docs/packet-path.md "Checksums"): a frame the port's NIC found a bad checksum in
+/// (PacketRef::rx_checksums) is counted Malformed and dropped unparsed, one it found good is not
+/// verified again; UDP replies leave their checksums to the NIC when the port says it completes
+/// them (tx_checksum_offload(port), read once at construction), and are final otherwise.
+///
 /// Thread-safety: one Worker per lcore, driving its own Port queue; nothing is shared but the
 /// table (read-only) and the counters (single writer, read by any thread).
 /// Hot path: poll_once() never allocates, locks, makes syscalls or throws (the Responder's
@@ -15,6 +27,7 @@
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/counter.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/packet/reply.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -38,6 +51,10 @@ struct alignas(kCacheLine) WorkerStats {
     Counter alloc_failed;       // multi-datagram answers dropped: no buffers for the rest
     Counter oversize;           // replies that did not fit their buffer
     Counter too_many_datagrams; // answers over kMaxDatagramsPerAnswer
+    Counter exception_out;         // frames the exception port accepted (to the kernel)
+    Counter exception_out_dropped; // frames for the kernel the exception port refused, freed
+    Counter exception_in;          // kernel frames the main port accepted (from the kernel)
+    Counter exception_in_dropped;  // kernel frames the main port refused, freed
     packet::PacketStats packets;
     resolve::ResolveStats answers;
 };
@@ -53,17 +70,26 @@ std::size_t write_local_reply(MutableByteSpan buffer, const packet::PacketView& 
 bool is_local_service(packet::Verdict v) noexcept;
 
 /// Datagram 0 of the responder's last UDP reply, written over the request frame in `buffer`
-/// (the HandleRequest `view` classified). Returns the frame length, or 0 if it does not fit.
+/// (the HandleRequest `view` classified), its checksums computed (Software, the default) or
+/// left to the NIC (Offload).
+/// Returns the frame length, or 0 if it does not fit.
 std::size_t write_first_datagram(MutableByteSpan buffer, const packet::PacketView& view,
-                                 const resolve::Responder& responder,
-                                 std::uint16_t ipv4_id) noexcept;
+                                 const resolve::Responder& responder, std::uint16_t ipv4_id,
+                                 packet::ChecksumMode mode = {}) noexcept;
 
 /// Datagram k >= 1 of the responder's last UDP reply, into the fresh buffer `out`, with the
 /// L2 headers of `first_reply` (what write_first_datagram built). 0 if it does not fit.
 std::size_t write_next_datagram(MutableByteSpan out, ByteSpan first_reply,
                                 const packet::PacketView& view,
                                 const resolve::Responder& responder, std::uint32_t k,
-                                std::uint16_t ipv4_id) noexcept;
+                                std::uint16_t ipv4_id, packet::ChecksumMode mode = {}) noexcept;
+
+/// Verdicts the exception path hands to the kernel when the worker has one: well-formed
+/// traffic we do not serve, which the host's own stack may (see Worker's constructor).
+constexpr bool for_kernel(packet::Verdict v) noexcept
+{
+    return v == packet::Verdict::Other || v == packet::Verdict::NotForUs;
+}
 
 } // namespace detail
 
@@ -72,9 +98,24 @@ std::size_t write_next_datagram(MutableByteSpan out, ByteSpan first_reply,
 template <Port P>
 class Worker {
 public:
+    /// `exception`, when not null, is the queue to the kernel (net_tap) and must outlive the
+    /// Worker; null frees and counts what we do not serve. Other and NotForUs frames go to it;
+    /// Malformed ones never do (the kernel would drop them too, and passing them would let
+    /// anyone load the slow tap path with garbage), nor do fragments: DESIGN.md section 3
+    /// drops them, a non-first fragment cannot be told apart from one of a UDP/2641 datagram
+    /// without reassembly, a fragment flood would land in the kernel's reassembly queues, and
+    /// what the kernel serves here (TCP, ARP, NDP) does not fragment.
+    ///
+    /// Buffers cross between the two ports by ownership transfer, with no copy: a buffer
+    /// received on either port may be transmitted on the other, and one the other refuses is
+    /// freed on the port that received it. So both ports must share a buffer pool (one
+    /// rte_mempool for both DPDK ports; MemPort::sharing_pool_of in tests).
     Worker(P& port, const packet::PacketConfig& config, const resolve::Policy& policy,
-           wire::ReassemblyLimits limits = {})
-        : port_(port), config_(config), responder_(policy, stats_.answers, limits)
+           wire::ReassemblyLimits limits = {}, P* exception = nullptr)
+        : port_(port), exception_(exception), config_(config),
+          responder_(policy, stats_.answers, limits),
+          checksum_mode_(tx_checksum_offload(port) ? packet::ChecksumMode::Offload
+                                                   : packet::ChecksumMode::Software)
     {
     }
 
@@ -82,17 +123,21 @@ public:
     Worker& operator=(const Worker&) = delete;
 
     /// Receives at most one burst (kBurstSize frames), answers it against `table` and transmits
-    /// the replies. `now_unix` stamps answers; `now_ms` (monotonic) times reassembly.
-    /// Returns the frames received (0: the queue was empty).
+    /// the replies. `now_unix` stamps answers; `now_ms` (monotonic) times reassembly. With an
+    /// exception port, also forwards at most one burst from the kernel first and passes this
+    /// burst's frames for the kernel to it after the replies, with one tx_burst each way.
+    /// Returns the frames received on both ports (0: both queues were empty).
     std::size_t poll_once(const table::Table& table, std::uint32_t now_unix,
                           std::uint64_t now_ms) noexcept
     {
+        const std::size_t from_kernel = exception_ != nullptr ? forward_from_kernel() : 0;
         const std::size_t n = port_.rx_burst(rx_);
         if (n == 0)
-            return 0;
+            return from_kernel;
         stats_.rx.add(n);
         tx_count_ = 0;
         drop_count_ = 0;
+        kernel_count_ = 0;
         for (std::size_t i = 0; i < n; ++i) {
             // Classification touches the first cache line of every frame: fetch the next one
             // while this one is resolved.
@@ -101,12 +146,19 @@ public:
             handle(rx_[i], table, now_unix, now_ms);
         }
         transmit();
+        pass_to_kernel();
         if (drop_count_ > 0) {
             stats_.dropped.add(drop_count_);
             port_.free({drop_.data(), drop_count_});
         }
-        return n;
+        return n + from_kernel;
     }
+
+    /// Whether ARP requests, neighbour solicitations and echo requests for our addresses are
+    /// answered here (the default). Off where the kernel shares the NIC and answers them itself
+    /// (AF_XDP passes them to it, AF_PACKET shows it every frame): two answers would race. They
+    /// are then dropped, or handed to the exception port if there is one.
+    void set_answer_local(bool on) noexcept { answer_local_ = on; }
 
     /// Drops partial multi-datagram requests older than the reassembly timeout.
     void expire(std::uint64_t now_ms) { responder_.expire(now_ms); }
@@ -118,13 +170,20 @@ private:
     void handle(PacketRef& ref, const table::Table& table, std::uint32_t now_unix,
                 std::uint64_t now_ms) noexcept
     {
-        const packet::PacketView view = packet::classify({ref.data, ref.length}, config_);
+        const packet::PacketView view =
+            packet::classify({ref.data, ref.length}, config_, ref.rx_checksums);
         stats_.packets.count(view);
         if (view.verdict == packet::Verdict::HandleRequest) {
             answer(ref, view, table, now_unix, now_ms);
             return;
         }
-        if (!detail::is_local_service(view.verdict)) {
+        const bool local = detail::is_local_service(view.verdict);
+        if (exception_ != nullptr &&
+            (detail::for_kernel(view.verdict) || (local && !answer_local_))) {
+            to_kernel_[kernel_count_++] = ref;
+            return;
+        }
+        if (!local || !answer_local_) {
             drop(ref);
             return;
         }
@@ -166,8 +225,11 @@ private:
                 return;
             }
         }
-        const std::size_t first = detail::write_first_datagram({ref.data, ref.capacity}, view,
-                                                               responder_, ipv4_id_++);
+        const std::size_t first = detail::write_first_datagram(
+            {ref.data, ref.capacity}, view, responder_, ipv4_id_++, checksum_mode_);
+        const packet::TxChecksums offload = checksum_mode_ == packet::ChecksumMode::Offload
+                                                ? packet::udp_reply_tx_checksums(view)
+                                                : packet::TxChecksums{};
         if (first == 0) {
             stats_.oversize.add();
             abandon(ref, extra);
@@ -177,15 +239,17 @@ private:
             PacketRef& out = more[k - 1];
             const std::size_t len = detail::write_next_datagram(
                 {out.data, out.capacity}, {ref.data, first}, view, responder_,
-                static_cast<std::uint32_t>(k), ipv4_id_++);
+                static_cast<std::uint32_t>(k), ipv4_id_++, checksum_mode_);
             if (len == 0) {
                 stats_.oversize.add();
                 abandon(ref, extra);
                 return;
             }
             out.length = static_cast<std::uint16_t>(len);
+            out.tx_checksums = offload;
         }
         ref.length = static_cast<std::uint16_t>(first);
+        ref.tx_checksums = offload;
         tx_[tx_count_] = ref;
         tx_count_ += reply.datagrams;
     }
@@ -214,16 +278,52 @@ private:
         }
     }
 
+    /// This burst's frames for the kernel, in one tx_burst; the exception port's refusals are
+    /// freed on the main port, which received them.
+    void pass_to_kernel() noexcept
+    {
+        if (kernel_count_ == 0)
+            return;
+        const std::size_t sent = exception_->tx_burst({to_kernel_.data(), kernel_count_});
+        stats_.exception_out.add(sent);
+        if (sent < kernel_count_) {
+            stats_.exception_out_dropped.add(kernel_count_ - sent);
+            port_.free({to_kernel_.data() + sent, kernel_count_ - sent});
+        }
+    }
+
+    /// One burst the kernel sent (its TCP segments, ARP requests, ...), out of the main port
+    /// unchanged: the kernel built them for the wire. It borrows rx_, which the main burst
+    /// only fills afterwards. Returns the frames received.
+    std::size_t forward_from_kernel() noexcept
+    {
+        const std::size_t n = exception_->rx_burst(rx_);
+        if (n == 0)
+            return 0;
+        const std::size_t sent = port_.tx_burst({rx_.data(), n});
+        stats_.exception_in.add(sent);
+        if (sent < n) {
+            stats_.exception_in_dropped.add(n - sent);
+            exception_->free({rx_.data() + sent, n - sent});
+        }
+        return n;
+    }
+
     P& port_;
+    P* exception_;
     packet::PacketConfig config_;
     WorkerStats stats_;
     resolve::Responder responder_;
+    packet::ChecksumMode checksum_mode_;
     std::uint16_t ipv4_id_ = 0;
+    bool answer_local_ = true;
     std::size_t tx_count_ = 0;
     std::size_t drop_count_ = 0;
+    std::size_t kernel_count_ = 0;
     std::array<PacketRef, kBurstSize> rx_{};
     std::array<PacketRef, kBurstSize * kMaxDatagramsPerAnswer> tx_{};
     std::array<PacketRef, kBurstSize> drop_{};
+    std::array<PacketRef, kBurstSize> to_kernel_{};
 };
 
 } // namespace idpath::worker

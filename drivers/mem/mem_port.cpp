@@ -2,75 +2,85 @@
 
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 namespace idpath::drivers::mem {
 
-namespace {
-
-// The cookie is the buffer's index plus one, so a null cookie is never a valid buffer.
-void* to_cookie(std::size_t index) noexcept
+MemPort::Pool::Pool(std::size_t buffers, std::size_t size)
+    : buffer_count(buffers),
+      buffer_size(size),
+      memory(new std::uint8_t[buffers * size]()),
+      in_use(buffers, false)
 {
-    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(index + 1));
+    assert(size > 0 && size <= std::numeric_limits<std::uint16_t>::max());
+    free_list.reserve(buffers);
+    for (std::size_t i = buffers; i-- > 0;)
+        free_list.push_back(static_cast<std::uint32_t>(i));
 }
-
-std::size_t from_cookie(void* cookie) noexcept
-{
-    return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(cookie)) - 1;
-}
-
-} // namespace
 
 MemPort::MemPort(std::size_t buffers, std::size_t buffer_size)
-    : buffer_count_(buffers),
-      buffer_size_(buffer_size),
-      memory_(new std::uint8_t[buffers * buffer_size]()),
-      in_use_(buffers, false)
+    : MemPort(std::make_shared<Pool>(buffers, buffer_size))
 {
-    assert(buffer_size <= std::numeric_limits<std::uint16_t>::max());
-    free_list_.reserve(buffers);
-    for (std::size_t i = buffers; i-- > 0;)
-        free_list_.push_back(static_cast<std::uint32_t>(i));
-    rx_.reserve(buffers);
-    tx_.reserve(buffers);
 }
 
-std::uint8_t* MemPort::buffer_data(std::size_t index) const noexcept
+MemPort::MemPort(std::shared_ptr<Pool> pool) : pool_(std::move(pool))
 {
-    return memory_.get() + index * buffer_size_;
+    // Neither queue can hold more than the pool's buffers, so neither reallocates later.
+    rx_.reserve(pool_->buffer_count);
+    tx_.reserve(pool_->buffer_count);
 }
 
+MemPort MemPort::sharing_pool_of(MemPort& other)
+{
+    return MemPort(other.pool_);
+}
+
+// The cookie is the buffer's address: unlike an index, it names one buffer of one pool, so a
+// buffer handed to a port with another pool is caught as a bad free.
 worker::PacketRef MemPort::take_buffer() noexcept
 {
-    const std::uint32_t index = free_list_.back();
-    free_list_.pop_back();
-    in_use_[index] = true;
-    return {buffer_data(index), 0, static_cast<std::uint16_t>(buffer_size_), to_cookie(index)};
+    Pool& p = *pool_;
+    const std::uint32_t index = p.free_list.back();
+    p.free_list.pop_back();
+    p.in_use[index] = true;
+    std::uint8_t* data = p.memory.get() + index * p.buffer_size;
+    return {data, 0, static_cast<std::uint16_t>(p.buffer_size), data};
 }
 
 bool MemPort::release(void* cookie) noexcept
 {
-    const std::size_t index = from_cookie(cookie);
-    if (index >= buffer_count_ || !in_use_[index]) {
-        ++bad_frees_;
+    Pool& p = *pool_;
+    // Integer arithmetic: comparing pointers into different arrays is unspecified.
+    const auto base = reinterpret_cast<std::uintptr_t>(p.memory.get());
+    const auto at = reinterpret_cast<std::uintptr_t>(cookie);
+    const std::size_t offset = at - base; // wraps to a huge value below the pool
+    const std::size_t index = offset / p.buffer_size;
+    if (at < base || offset % p.buffer_size != 0 || index >= p.buffer_count || !p.in_use[index]) {
+        ++p.bad_frees;
         return false;
     }
-    in_use_[index] = false;
-    free_list_.push_back(static_cast<std::uint32_t>(index));
+    p.in_use[index] = false;
+    p.free_list.push_back(static_cast<std::uint32_t>(index));
     return true;
 }
 
 bool MemPort::inject(ByteSpan frame) noexcept
 {
-    if (free_list_.empty() || frame.size() > buffer_size_)
+    if (pool_->free_list.empty() || frame.size() > pool_->buffer_size)
         return false;
     if (rx_head_ == rx_.size()) {
         rx_.clear();
+        rx_head_ = 0;
+    } else if (rx_.size() == rx_.capacity()) {
+        // Drop the frames already received to make room: at most buffer_count frames are
+        // queued at once, so this never reallocates.
+        rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(rx_head_));
         rx_head_ = 0;
     }
     worker::PacketRef ref = take_buffer();
     std::memcpy(ref.data, frame.data(), frame.size());
     ref.length = static_cast<std::uint16_t>(frame.size());
-    rx_.push_back(ref); // never reallocates: at most buffer_count_ frames are queued
+    rx_.push_back(ref);
     return true;
 }
 
@@ -94,7 +104,7 @@ std::size_t MemPort::tx_burst(std::span<worker::PacketRef> burst) noexcept
 std::size_t MemPort::alloc(std::span<worker::PacketRef> burst) noexcept
 {
     std::size_t n = 0;
-    for (; n < burst.size() && !free_list_.empty(); ++n)
+    for (; n < burst.size() && !pool_->free_list.empty(); ++n)
         burst[n] = take_buffer();
     return n;
 }
