@@ -4,83 +4,24 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <unistd.h>
 
-#include <array>
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
-#include <cstring>
-#include <mutex>
 #include <vector>
 
+#include "drivers/xdp/xdp_common.hpp"
 #include "drivers/xdp/xdp_shared.h"
 
 namespace idpath::xdp {
 
-extern const unsigned char idpath_xdp_bpf_object[];
-extern const std::size_t idpath_xdp_bpf_object_size;
-
 namespace {
 
-// libbpf reports details (verifier log, netlink errors) through its print callback, not its
-// return codes; keep the last warning of this thread to put into our error message.
-thread_local std::string last_libbpf_message;
-
-int libbpf_print(enum libbpf_print_level level, const char* format, va_list args)
-{
-    if (level == LIBBPF_DEBUG)
-        return 0;
-    std::array<char, 512> line{};
-    const int n = std::vsnprintf(line.data(), line.size(), format, args);
-    last_libbpf_message.assign(line.data());
-    while (!last_libbpf_message.empty() && last_libbpf_message.back() == '\n')
-        last_libbpf_message.pop_back();
-    return n;
-}
-
-XdpError fail(const std::string& what, int error)
-{
-    if (error < 0)
-        error = -error;
-    std::string message = what + ": " + std::strerror(error);
-    if (!last_libbpf_message.empty())
-        message += " (libbpf: " + last_libbpf_message + ")";
-    last_libbpf_message.clear();
-    return XdpError{std::move(message), error};
-}
+using detail::fail;
+using detail::Fd;
+using detail::prog_name_of;
 
 struct ObjectCloser {
     void operator()(bpf_object* object) const { bpf_object__close(object); }
 };
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-std::string prog_name_of(std::uint32_t id)
-{
-    Fd fd(bpf_prog_get_fd_by_id(id));
-    if (fd.get() < 0)
-        return {};
-    bpf_prog_info info{};
-    std::uint32_t size = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd.get(), &info, &size) != 0)
-        return {};
-    return std::string(info.name, strnlen(info.name, sizeof(info.name)));
-}
 
 const char* mode_name(std::uint32_t flag)
 {
@@ -102,7 +43,8 @@ Result<AttachedXdp, XdpError> query_xdp(std::string_view ifname)
     const int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
     if (ifindex == 0)
         return Err(fail("if_nametoindex(" + name + ")", errno));
-    LIBBPF_OPTS(bpf_xdp_query_opts, query);
+    bpf_xdp_query_opts query;
+    detail::init_opts(query);
     if (int err = bpf_xdp_query(ifindex, 0, &query); err != 0)
         return Err(fail("bpf_xdp_query(" + name + ")", err));
     AttachedXdp attached;
@@ -147,9 +89,7 @@ XdpProgram::~XdpProgram()
 
 Result<XdpProgram, XdpError> XdpProgram::attach(std::string_view ifname, const XdpOptions& options)
 {
-    static std::once_flag print_once;
-    std::call_once(print_once, [] { libbpf_set_print(libbpf_print); });
-    last_libbpf_message.clear();
+    detail::capture_libbpf_messages();
 
     if (auto problem = validate(options))
         return Err(XdpError{"xdp options: " + *problem, EINVAL});
@@ -159,7 +99,9 @@ Result<XdpProgram, XdpError> XdpProgram::attach(std::string_view ifname, const X
     if (state->ifindex == 0)
         return Err(fail("if_nametoindex(" + name + ")", errno));
 
-    LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = IDPATH_XDP_PROG_NAME);
+    bpf_object_open_opts open_opts;
+    detail::init_opts(open_opts);
+    open_opts.object_name = IDPATH_XDP_PROG_NAME;
     state->object.reset(
         bpf_object__open_mem(idpath_xdp_bpf_object, idpath_xdp_bpf_object_size, &open_opts));
     if (!state->object)
@@ -178,15 +120,9 @@ Result<XdpProgram, XdpError> XdpProgram::attach(std::string_view ifname, const X
     state->xsks_fd = bpf_map__fd(xsks);
     state->counters_fd = bpf_map__fd(counters);
 
-    const std::uint8_t present = 1;
-    for (std::uint16_t port : options.ports) {
-        if (int err = bpf_map_update_elem(bpf_map__fd(ports), &port, &present, BPF_ANY); err != 0)
-            return Err(fail("bpf_map_update_elem(idpath_ports)", err));
-    }
-    const std::uint32_t key = IDPATH_XDP_CONFIG_FALLBACK;
-    const std::uint32_t fallback = options.drop_without_socket ? XDP_DROP : XDP_PASS;
-    if (int err = bpf_map_update_elem(bpf_map__fd(config), &key, &fallback, BPF_ANY); err != 0)
-        return Err(fail("bpf_map_update_elem(idpath_config)", err));
+    if (auto filled = detail::fill_maps(bpf_map__fd(ports), bpf_map__fd(config), options);
+        !filled.ok())
+        return Err(filled.error());
 
     bpf_prog_info info{};
     std::uint32_t info_size = sizeof(info);
@@ -230,14 +166,18 @@ Result<XdpProgram, XdpError> XdpProgram::attach(std::string_view ifname, const X
                 continue;
             }
             Fd old(bpf_prog_get_fd_by_id(e.id));
-            LIBBPF_OPTS(bpf_xdp_attach_opts, detach_opts, .old_prog_fd = old.get());
+            bpf_xdp_attach_opts detach_opts;
+            detail::init_opts(detach_opts);
+            detach_opts.old_prog_fd = old.get();
             if (old.get() >= 0)
                 (void)bpf_xdp_detach(state->ifindex, e.flag, &detach_opts);
         }
         int err = 0;
         if (same_mode_id != 0) {
             Fd old(bpf_prog_get_fd_by_id(same_mode_id));
-            LIBBPF_OPTS(bpf_xdp_attach_opts, replace_opts, .old_prog_fd = old.get());
+            bpf_xdp_attach_opts replace_opts;
+            detail::init_opts(replace_opts);
+            replace_opts.old_prog_fd = old.get();
             err = bpf_xdp_attach(state->ifindex, state->prog_fd, flag,
                 old.get() >= 0 ? &replace_opts : nullptr);
         } else {
@@ -247,7 +187,9 @@ Result<XdpProgram, XdpError> XdpProgram::attach(std::string_view ifname, const X
         if (err == 0) {
             state->flag = flag;
             state->attached = true;
-            last_libbpf_message.clear();
+            // What libbpf warned about on the way to success (while loading, say) must not
+            // decorate a later, unrelated error.
+            detail::capture_libbpf_messages();
             return XdpProgram(std::move(state));
         }
         last = fail(std::string("bpf_xdp_attach(") + name + ", " + mode_name(flag) + ")", err);
@@ -266,7 +208,9 @@ Result<std::monostate, XdpError> XdpProgram::detach()
             (void)bpf_map__unpin(xsks, state_->pin_path.c_str());
         state_->pin_path.clear();
     }
-    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = state_->prog_fd);
+    bpf_xdp_attach_opts opts;
+    detail::init_opts(opts);
+    opts.old_prog_fd = state_->prog_fd;
     const int err = bpf_xdp_detach(state_->ifindex, state_->flag, &opts);
     // EEXIST: another program replaced ours; ENODEV: the interface is gone. Nothing of ours
     // remains attached either way.
@@ -299,13 +243,7 @@ Result<std::uint32_t, XdpError> XdpProgram::test_run(std::span<const std::uint8_
 {
     if (!state_)
         return Err(XdpError{"no program", EBADF});
-    // The kernel may write the (possibly modified) frame back; give it a private copy.
-    std::vector<std::uint8_t> data(frame.begin(), frame.end());
-    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = data.data(),
-        .data_size_in = static_cast<std::uint32_t>(data.size()));
-    if (int err = bpf_prog_test_run_opts(state_->prog_fd, &run); err != 0)
-        return Err(fail("bpf_prog_test_run_opts", err));
-    return run.retval;
+    return detail::test_run(state_->prog_fd, frame);
 }
 
 Result<std::monostate, XdpError> XdpProgram::insert_socket(std::uint32_t queue, int xsk_fd)
@@ -326,26 +264,7 @@ Result<XdpCounters, XdpError> XdpProgram::counters() const
 {
     if (!state_)
         return Err(XdpError{"no program", EBADF});
-    const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0)
-        return Err(fail("libbpf_num_possible_cpus", cpus));
-    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus));
-    std::array<std::uint64_t, IDPATH_XDP_COUNTER_COUNT> sums{};
-    for (std::uint32_t key = 0; key < sums.size(); ++key) {
-        if (int err = bpf_map_lookup_elem(state_->counters_fd, &key, per_cpu.data()); err != 0)
-            return Err(fail("bpf_map_lookup_elem(idpath_counters)", err));
-        for (std::uint64_t v : per_cpu)
-            sums[key] += v;
-    }
-    XdpCounters c;
-    c.redirected = sums[IDPATH_XDP_REDIRECTED];
-    c.no_socket = sums[IDPATH_XDP_NO_SOCKET];
-    c.not_ip = sums[IDPATH_XDP_PASS_NOT_IP];
-    c.not_udp = sums[IDPATH_XDP_PASS_NOT_UDP];
-    c.other_port = sums[IDPATH_XDP_PASS_OTHER_PORT];
-    c.fragment = sums[IDPATH_XDP_PASS_FRAGMENT];
-    c.malformed = sums[IDPATH_XDP_PASS_MALFORMED];
-    return c;
+    return detail::read_counters(state_->counters_fd);
 }
 
 Result<std::monostate, XdpError> XdpProgram::pin_xsks_map(const std::string& path)

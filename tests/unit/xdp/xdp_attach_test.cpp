@@ -6,7 +6,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -77,16 +76,6 @@ int bound_socket(int type, std::uint16_t port)
     return fd;
 }
 
-std::uint16_t icmp_checksum(const std::uint8_t* data, std::size_t size)
-{
-    std::uint32_t sum = 0;
-    for (std::size_t i = 0; i + 1 < size; i += 2)
-        sum += static_cast<std::uint32_t>(data[i] << 8 | data[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return htons(static_cast<std::uint16_t>(~sum));
-}
-
 /// The test's view of one attach: a namespace pair, the thread in the server namespace, and
 /// sockets for the client side created in the client namespace.
 class XdpAttachTest : public ::testing::Test {
@@ -145,33 +134,7 @@ protected:
         return ::recv(server_fd, buffer.data(), buffer.size(), 0) == sizeof(payload);
     }
 
-    bool ping()
-    {
-        Socket raw(client_socket(SOCK_RAW, IPPROTO_ICMP));
-        std::array<std::uint8_t, 16> request{};
-        request[0] = ICMP_ECHO;
-        request[4] = 0x26; // identifier
-        request[5] = 0x41;
-        request[7] = 1; // sequence
-        const std::uint16_t sum = icmp_checksum(request.data(), request.size());
-        std::memcpy(&request[2], &sum, sizeof(sum));
-        const sockaddr_in to = address(NetnsPair::server_ip, 0);
-        if (::sendto(raw.fd(), request.data(), request.size(), 0,
-                reinterpret_cast<const sockaddr*>(&to), sizeof(to))
-            < 0)
-            return false;
-        std::array<std::uint8_t, 128> reply{};
-        while (readable(raw.fd(), wait_ms)) {
-            const ssize_t n = ::recv(raw.fd(), reply.data(), reply.size(), 0);
-            if (n < 28)
-                continue;
-            const std::size_t ihl = (reply[0] & 0x0fu) * 4u;
-            if (static_cast<std::size_t>(n) >= ihl + 8 && reply[ihl] == ICMP_ECHOREPLY
-                && reply[ihl + 4] == 0x26 && reply[ihl + 5] == 0x41)
-                return true;
-        }
-        return false;
-    }
+    bool ping() { return test::ping(net_->client_ns(), NetnsPair::server_ip); }
 
     bool tcp_works(std::uint16_t port)
     {
