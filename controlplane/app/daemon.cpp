@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/admin/admin_server.hpp"
+#include "controlplane/app/dpdk_mode.hpp"
+#include "controlplane/app/stats_json.hpp"
 #include "controlplane/log/log.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/base/bytes_text.hpp"
@@ -36,55 +38,6 @@ json endpoints_json(const std::vector<socket::Endpoint>& v)
     for (const auto& e : v)
         a.push_back(e.to_string());
     return a;
-}
-
-json resolve_stats_json(const resolve::ResolveStats& s)
-{
-    json j;
-    j["requests"] = s.requests.get();
-    j["answers"] = s.answers.get();
-    j["datagrams_out"] = s.datagrams_out.get();
-    j["bytes_in"] = s.bytes_in.get();
-    j["bytes_out"] = s.bytes_out.get();
-    j["values_out"] = s.values_out.get();
-    j["malformed"] = s.malformed.get();
-    j["oversize_answers"] = s.oversize_for_udp.get();
-    j["send_errors"] = s.send_errors.get();
-    json rc = json::object();
-    for (std::size_t i = 0; i + 1 < resolve::kCountedResponseCodes.size(); ++i) {
-        const std::uint32_t code = resolve::kCountedResponseCodes[i];
-        const char* name = wire::response_code_name(code);
-        if (s.by_rc[i].get() && name)
-            rc[name] = s.by_rc[i].get();
-    }
-    if (const auto other = s.by_rc.back().get())
-        rc["other"] = other;
-    j["responses"] = rc;
-    json silenced = json::object();
-    static const char* kSilence[] = {"none", "bad_envelope", "bad_message", "not_a_request"};
-    for (std::size_t i = 1; i < s.silenced.size(); ++i)
-        if (s.silenced[i].get())
-            silenced[kSilence[i]] = s.silenced[i].get();
-    j["silenced"] = silenced;
-    json we = json::object();
-    for (std::size_t i = 0; i < s.wire_errors.size(); ++i)
-        if (s.wire_errors[i].get())
-            we[wire::to_string(static_cast<wire::WireError>(i))] = s.wire_errors[i].get();
-    j["wire_errors"] = we;
-    return j;
-}
-
-/// Sums every numeric leaf of `from` into `into` (same shape).
-void add_into(json& into, const json& from)
-{
-    if (!into.is_object())
-        into = json::object();
-    for (auto it = from.begin(); it != from.end(); ++it) {
-        if (it->is_object())
-            add_into(into[it.key()], *it);
-        else if (it->is_number_unsigned())
-            into[it.key()] = into.value(it.key(), std::uint64_t{0}) + it->get<std::uint64_t>();
-    }
 }
 
 } // namespace
@@ -127,11 +80,6 @@ Result<bool, std::string> Daemon::start()
     log::info("table: ", table_->size(), " handles, ", load_report_.values, " values, ", table_->value_bytes(),
               " bytes encoded, ", table_->homed_count(), " homed prefixes, loaded in ", load_report_.seconds, " s");
 
-    admin_ = std::make_unique<admin::AdminServer>(cfg_.admin.socket,
-                                                  [this](std::string_view c) { return handle_admin(c); });
-    if (auto r = admin_->start(); !r)
-        return Err{"admin: " + r.error()};
-
     const table::Table* table = table_.get();
     auto source = [table] { return table; };
     if (!cfg_.service.udp.empty()) {
@@ -151,8 +99,19 @@ Result<bool, std::string> Daemon::start()
         if (auto r = tcp_->start(); !r)
             return Err{"tcp: " + r.error()};
     }
-    log::info("serving: udp ", udp_ ? join_endpoints(udp_->bound()) : "-", "; tcp ",
-              tcp_ ? join_endpoints(tcp_->bound()) : "-", "; admin ", cfg_.admin.socket);
+    if (cfg_.dataplane.mode == "dpdk") {
+        auto dp = DpdkMode::start(cfg_, policy_, table);
+        if (!dp)
+            return Err{dp.error()};
+        dpdk_ = std::move(*dp);
+    }
+    // Last: an admin socket that answers means every listener and worker is serving.
+    admin_ = std::make_unique<admin::AdminServer>(cfg_.admin.socket,
+                                                  [this](std::string_view c) { return handle_admin(c); });
+    if (auto r = admin_->start(); !r)
+        return Err{"admin: " + r.error()};
+    log::info("serving: udp ", udp_ ? join_endpoints(udp_->bound()) : "-", dpdk_ ? " + dpdk" : "",
+              "; tcp ", tcp_ ? join_endpoints(tcp_->bound()) : "-", "; admin ", cfg_.admin.socket);
     return true;
 }
 
@@ -162,8 +121,11 @@ void Daemon::stop()
         udp_->stop();
     if (tcp_)
         tcp_->stop();
+    // The admin thread reads the data plane's counters: it stops first.
     if (admin_)
         admin_->stop();
+    if (dpdk_)
+        dpdk_->stop();
 }
 
 std::string Daemon::handle_admin(std::string_view command) const
@@ -199,6 +161,7 @@ std::string Daemon::status_json() const
                   {"load_seconds", load_report_.seconds}};
     j["listen"] = {{"udp", udp_ ? endpoints_json(udp_->bound()) : json::array()},
                    {"tcp", tcp_ ? endpoints_json(tcp_->bound()) : json::array()}};
+    j["dataplane"] = dpdk_ ? dpdk_->status() : json{{"mode", "sockets"}};
     j["policy"] = {{"primary", policy_.primary},
                    {"site_serial", policy_.site_serial},
                    {"max_udp_datagrams", policy_.max_udp_datagrams},
@@ -224,6 +187,8 @@ std::string Daemon::stats_json() const
         collect("udp", udp_->stats());
     if (tcp_)
         collect("tcp", tcp_->stats());
+    if (dpdk_)
+        j["dataplane"] = dpdk_->stats(total);
     j["total"] = total;
     j["threads"] = threads;
     if (tcp_) {

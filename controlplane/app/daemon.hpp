@@ -20,6 +20,9 @@ class TcpServer;
 namespace idpath::admin {
 class AdminServer;
 }
+namespace idpath::app {
+class DpdkMode;
+}
 
 namespace idpath::app {
 
@@ -30,7 +33,8 @@ public:
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    /// Loads the table (all or nothing), then opens the admin socket and the listeners.
+    /// Loads the table (all or nothing), opens the listeners and the DPDK data plane, then the
+    /// admin socket, so an answering admin socket means the daemon is serving.
     /// The error names what failed (file:line for data, endpoint and errno for sockets).
     Result<bool, std::string> start();
     /// Stops the listeners (in-flight batches finish), then the admin socket. Idempotent.
@@ -51,6 +55,7 @@ private:
     std::unique_ptr<socket::UdpServer> udp_;
     std::unique_ptr<socket::TcpServer> tcp_;
     std::unique_ptr<admin::AdminServer> admin_;
+    std::unique_ptr<DpdkMode> dpdk_;
     std::chrono::steady_clock::time_point started_;
 };
 

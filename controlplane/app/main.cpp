@@ -17,6 +17,8 @@ void usage(std::FILE* out)
                  "                          serve as FILE says until SIGTERM or SIGINT; PATH overrides admin.socket\n"
                  "       idpathd --check-config FILE\n"
                  "                          validate FILE and the data files it names; exit 0 if valid\n"
+                 "       idpathd --describe-config\n"
+                 "                          print every configuration key as a Markdown table\n"
                  "       idpathd --version\n");
 }
 
@@ -84,6 +86,10 @@ int main(int argc, char** argv)
     }
     if (argc == 2 && a1 == "--version") {
         std::printf("idpathd %s (Handle protocol %d.%d)\n", IDPATH_VERSION, 2, 11);
+        return 0;
+    }
+    if (argc == 2 && a1 == "--describe-config") {
+        std::fputs(idpath::config::describe_schema().c_str(), stdout);
         return 0;
     }
     if (argc == 3 && a1 == "--check-config")

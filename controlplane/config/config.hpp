@@ -69,6 +69,27 @@ struct Config {
     struct Admin {
         std::string socket = "/run/idpath/idpathd.sock";
     } admin;
+
+    /// Where UDP queries are answered: kernel sockets only, or DPDK workers on lcores
+    /// (docs/dpdk.md). Every key is init-only: the ports and lcores are set up once.
+    struct Dataplane {
+        std::string mode = "sockets"; // sockets | dpdk
+        std::string lcores = "0-1";   // EAL --lcores; the first runs control, the rest workers
+        std::string file_prefix = "idpath";
+        bool hugepages = true;
+        std::uint32_t memory_mb = 512;
+        std::vector<std::string> devices; // "0000:01:00.0" or "net_af_xdp0,iface=eth1"
+        std::uint32_t rx_ring = 1024;
+        std::uint32_t tx_ring = 1024;
+        std::vector<std::string> ipv4; // empty: the addresses of the devices' iface=, if any
+        std::vector<std::string> ipv6;
+        std::string neighbors = "auto";     // auto | answer | kernel
+        std::string other_traffic = "drop"; // drop | exception
+        std::string exception_prefix = "idpx";
+        std::string xdp_object = "/run/idpath/idpath_xdp.bpf.o";
+        std::uint32_t log_level = 4;
+        std::uint32_t idle_sleep_us = 0; // 0: busy-poll
+    } dataplane;
 };
 
 /// Parses and validates `yaml_text`. `file_for_errors_and_base_dir` names the file in errors and

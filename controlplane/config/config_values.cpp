@@ -185,6 +185,34 @@ void read_prefixes(const KeySpec& spec, const YAML::Node& v, const std::string& 
         std::get<StringsField>(spec.field)(cx.config) = std::move(*list);
 }
 
+void read_strings(const KeySpec& spec, const YAML::Node& v, const std::string& path,
+                  WalkContext& cx)
+{
+    auto list = read_list<std::string>(
+        spec, v, path, cx,
+        [&](const std::string& s, const YAML::Node& item, const std::string& ipath,
+            const std::vector<std::string>& before) -> std::optional<std::string> {
+            if (std::find(before.begin(), before.end(), s) != before.end()) {
+                cx.error(item.Mark(), ipath, in_quotes(s) + " is listed twice");
+                return std::nullopt;
+            }
+            return s;
+        });
+    if (list)
+        std::get<StringsField>(spec.field)(cx.config) = std::move(*list);
+}
+
+void read_bool(const KeySpec& spec, const YAML::Node& v, const std::string& path,
+               WalkContext& cx)
+{
+    // Only YAML 1.2's two spellings: "yes", "on" and "1" are the classic misreadings.
+    if (v.IsScalar() && v.Tag() != "!" && (v.Scalar() == "true" || v.Scalar() == "false")) {
+        std::get<BoolField>(spec.field)(cx.config) = v.Scalar() == "true";
+        return;
+    }
+    cx.error(v.Mark(), path, "must be true or false, got " + describe(v));
+}
+
 // Empty when `p` is a readable regular file. O_NONBLOCK: opening a FIFO named by mistake must
 // not hang the config check.
 std::string file_problem(const std::filesystem::path& p)
@@ -275,6 +303,8 @@ void read_value(const KeySpec& spec, const YAML::Node& value, const std::string&
     case ValueKind::PrefixList: read_prefixes(spec, value, path, cx); return;
     case ValueKind::FileList: read_files(spec, value, path, cx); return;
     case ValueKind::Site: read_site(spec, value, path, cx); return;
+    case ValueKind::StringList: read_strings(spec, value, path, cx); return;
+    case ValueKind::Boolean: read_bool(spec, value, path, cx); return;
     }
 }
 

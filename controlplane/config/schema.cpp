@@ -1,5 +1,7 @@
 #include "controlplane/config/schema.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 
@@ -67,6 +69,86 @@ std::string check_socket_path(std::string_view s)
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c != 0x7f; })
                ? std::string()
                : "may not hold control characters";
+}
+
+template <std::size_t N>
+std::string check_one_of(std::string_view s, const std::array<std::string_view, N>& allowed)
+{
+    if (std::find(allowed.begin(), allowed.end(), s) != allowed.end())
+        return {};
+    std::string list;
+    for (const auto a : allowed)
+        list += (list.empty() ? "" : ", ") + std::string(a);
+    return "must be one of " + list;
+}
+
+std::string check_mode(std::string_view s)
+{
+    return check_one_of(s, std::array<std::string_view, 2>{"sockets", "dpdk"});
+}
+
+std::string check_neighbors(std::string_view s)
+{
+    return check_one_of(s, std::array<std::string_view, 3>{"auto", "answer", "kernel"});
+}
+
+std::string check_other_traffic(std::string_view s)
+{
+    return check_one_of(s, std::array<std::string_view, 2>{"drop", "exception"});
+}
+
+std::string check_lcores(std::string_view s)
+{
+    // EAL parses the full --lcores grammar; this only keeps shell and argv surprises out.
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) {
+                           return (c >= '0' && c <= '9') || c == '-' || c == ',' || c == '@' ||
+                                  c == '(' || c == ')';
+                       })
+               ? std::string()
+               : "may hold only digits and - , @ ( ) (EAL's --lcores syntax, e.g. \"0-3\")";
+}
+
+std::string check_device(std::string_view s)
+{
+    // A PCI address ("0000:01:00.0" or "01:00.0") or a vdev ("net_<driver><n>[,key=value...]").
+    if (s.starts_with("net_"))
+        return check_printable(s);
+    const bool pci = s.size() >= 7 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == ':' || c == '.';
+    });
+    return pci ? std::string()
+               : "is neither a PCI address (0000:01:00.0) nor a DPDK vdev (net_af_xdp0,iface=eth1)";
+}
+
+std::string check_ipv4(std::string_view s)
+{
+    in_addr a{};
+    return inet_pton(AF_INET, std::string(s).c_str(), &a) == 1
+               ? std::string()
+               : "is not an IPv4 address (a.b.c.d)";
+}
+
+std::string check_ipv6(std::string_view s)
+{
+    in6_addr a{};
+    return inet_pton(AF_INET6, std::string(s).c_str(), &a) == 1 ? std::string()
+                                                                  : "is not an IPv6 address";
+}
+
+std::string check_interface_prefix(std::string_view s)
+{
+    // IFNAMSIZ is 16 with the NUL; two digits of port number follow the prefix.
+    if (s.size() > 13)
+        return "is longer than 13 octets (an interface name is at most 15)";
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                                  c == '_';
+                       })
+               ? std::string()
+               : "may hold only a-z, 0-9, '-' and '_'";
 }
 
 constexpr std::string_view kDefaultListen = R"(["0.0.0.0:2641", "[::]:2641"])";
@@ -142,6 +224,88 @@ const std::array kSchema{
             "/run/idpath/idpathd.sock", "Unix socket of the admin API (idpathctl).",
             StringField{[](Config& c) -> std::string& { return c.admin.socket; }},
             check_socket_path},
+    KeySpec{"dataplane.mode", ValueKind::String, 1, 16, false, Reload::InitOnly,
+            "string: sockets, dpdk", "sockets",
+            "Where UDP queries are answered: `sockets` (kernel sockets, service.udp) or `dpdk` "
+            "(DPDK workers on dataplane.devices; service.tcp stays on kernel sockets). docs/dpdk.md.",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.mode; }}, check_mode},
+    KeySpec{"dataplane.lcores", ValueKind::String, 1, 128, false, Reload::InitOnly,
+            "EAL --lcores", "\"0-1\"",
+            "Cores for DPDK: the first lcore runs the control threads (admin, TCP, stats), every "
+            "other lcore a worker polling one queue of every device. At least two lcores.",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.lcores; }},
+            check_lcores},
+    KeySpec{"dataplane.file_prefix", ValueKind::String, 1, 32, false, Reload::InitOnly, "string",
+            "idpath", "EAL --file-prefix: tells apart the hugepage files of DPDK processes.",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.file_prefix; }},
+            check_node_id},
+    KeySpec{"dataplane.hugepages", ValueKind::Boolean, 0, 0, false, Reload::InitOnly, "boolean",
+            "true",
+            "Back packet buffers with hugepages (reserve them first, docs/dpdk.md); false runs "
+            "EAL with --no-huge (tests, small hosts; slower).",
+            BoolField{[](Config& c) -> bool& { return c.dataplane.hugepages; }}},
+    KeySpec{"dataplane.memory_mb", ValueKind::Unsigned, 64, 1048576, false, Reload::InitOnly,
+            "integer (MiB)", "512", "Memory EAL reserves (-m) for mbuf pools and rings.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.memory_mb; }}},
+    KeySpec{"dataplane.devices", ValueKind::StringList, 0, 16, false, Reload::InitOnly,
+            "list of devices", "[]",
+            "Ports the workers poll: PCI addresses bound to vfio-pci (\"0000:01:00.0\") or DPDK "
+            "vdevs (\"net_af_xdp0,iface=eth1\", \"net_af_packet0,iface=eth1\", "
+            "\"net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap\", \"net_tap0\"). net_af_xdp gets "
+            "idpath's XDP program unless it names xdp_prog=. Required in dpdk mode.",
+            StringsField{[](Config& c) -> std::vector<std::string>& { return c.dataplane.devices; }},
+            check_device},
+    KeySpec{"dataplane.rx_ring", ValueKind::Unsigned, 64, 16384, false, Reload::InitOnly,
+            "integer", "1024", "RX descriptors per queue.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.rx_ring; }}},
+    KeySpec{"dataplane.tx_ring", ValueKind::Unsigned, 64, 16384, false, Reload::InitOnly,
+            "integer", "1024", "TX descriptors per queue.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.tx_ring; }}},
+    KeySpec{"dataplane.ipv4", ValueKind::StringList, 0, 4, false, Reload::InitOnly,
+            "list of IPv4 addresses", "[]",
+            "Addresses the workers answer on (queries, ARP, ping). Empty: the IPv4 addresses the "
+            "kernel has on the devices' iface= interfaces at start.",
+            StringsField{[](Config& c) -> std::vector<std::string>& { return c.dataplane.ipv4; }},
+            check_ipv4},
+    KeySpec{"dataplane.ipv6", ValueKind::StringList, 0, 4, false, Reload::InitOnly,
+            "list of IPv6 addresses", "[]",
+            "As dataplane.ipv4, for IPv6 (list the link-local address too where neighbours "
+            "solicit it).",
+            StringsField{[](Config& c) -> std::vector<std::string>& { return c.dataplane.ipv6; }},
+            check_ipv6},
+    KeySpec{"dataplane.neighbors", ValueKind::String, 1, 16, false, Reload::InitOnly,
+            "string: auto, answer, kernel", "auto",
+            "Who answers ARP, neighbour solicitations and pings: `answer` (the workers), `kernel` "
+            "(left alone), `auto` (the kernel on net_af_xdp and net_af_packet, which it shares; "
+            "the workers elsewhere).",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.neighbors; }},
+            check_neighbors},
+    KeySpec{"dataplane.other_traffic", ValueKind::String, 1, 16, false, Reload::InitOnly,
+            "string: drop, exception", "drop",
+            "On ports DPDK owns whole (PCI, net_tap), traffic that is not a query, ARP, NDP or "
+            "ping: `drop` it, or hand it to the kernel through a net_tap exception interface per "
+            "device (dataplane.exception_prefix + index), which carries the host's TCP and SSH.",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.other_traffic; }},
+            check_other_traffic},
+    KeySpec{"dataplane.exception_prefix", ValueKind::String, 1, 13, false, Reload::InitOnly,
+            "interface name prefix", "idpx",
+            "Exception interfaces are named this plus the device's index (idpx0, idpx1, ...).",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.exception_prefix; }},
+            check_interface_prefix},
+    KeySpec{"dataplane.xdp_object", ValueKind::String, 1, 4095, false, Reload::InitOnly,
+            "absolute path", "/run/idpath/idpath_xdp.bpf.o",
+            "Where idpathd writes its built-in XDP program for net_af_xdp to load (xdp_prog=).",
+            StringField{[](Config& c) -> std::string& { return c.dataplane.xdp_object; }},
+            check_path},
+    KeySpec{"dataplane.log_level", ValueKind::Unsigned, 1, 8, false, Reload::InitOnly, "integer",
+            "4", "EAL's log level (1 emergency .. 8 debug); DPDK logs go to stderr.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.log_level; }}},
+    KeySpec{"dataplane.idle_sleep_us", ValueKind::Unsigned, 0, 100000, false, Reload::InitOnly,
+            "integer (µs)", "0",
+            "A worker whose queues stayed empty for 1024 polls sleeps this long before polling "
+            "again: saves a core on a quiet node, costs up to this much latency on the first "
+            "query after a lull. 0 busy-polls (the lowest latency; a core per worker stays busy).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.idle_sleep_us; }}},
 };
 
 std::string range_text(const KeySpec& k)
@@ -152,8 +316,10 @@ std::string range_text(const KeySpec& k)
     case ValueKind::EndpointList:
     case ValueKind::PrefixList:
     case ValueKind::FileList:
+    case ValueKind::StringList:
         return std::to_string(k.min) + ".." + std::to_string(k.max) + " entries";
     case ValueKind::Site: return "see data-format.md";
+    case ValueKind::Boolean: return "true, false";
     }
     return {};
 }

@@ -25,6 +25,8 @@ enum class ValueKind : std::uint8_t {
     PrefixList,   // a sequence of handle prefixes; min..max entries
     FileList,     // a sequence of readable files, relative to the config's directory
     Site,         // the structured HS_SITE mapping (controlplane/load/site_json.hpp)
+    StringList,   // a sequence of strings, each passed through check; min..max entries
+    Boolean,      // true or false
 };
 
 enum class Reload : std::uint8_t {
@@ -42,8 +44,9 @@ using EndpointsField = std::vector<socket::Endpoint>& (*)(Config&);
 using StringsField = std::vector<std::string>& (*)(Config&);
 using PathsField = std::vector<std::filesystem::path>& (*)(Config&);
 using SiteField = Config::Site& (*)(Config&);
-using Field =
-    std::variant<StringField, UnsignedField, EndpointsField, StringsField, PathsField, SiteField>;
+using BoolField = bool& (*)(Config&);
+using Field = std::variant<StringField, UnsignedField, EndpointsField, StringsField, PathsField,
+                           SiteField, BoolField>;
 
 /// Extra check of one string (a String value or one list item): empty when fine, else why not.
 using StringCheck = std::string (*)(std::string_view);

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "controlplane/admin/admin_server.hpp"
+#include "controlplane/tools/ctl_format.hpp"
 
 namespace {
 
@@ -20,6 +23,7 @@ void usage(std::FILE* out)
                  "commands:\n"
                  "  status            node, table and listener summary\n"
                  "  stats             counters of every serving thread and their totals (JSON)\n"
+                 "  workers           the DPDK workers' counters per lcore, device and XDP program\n"
                  "  lookup HANDLE     what the table holds for HANDLE (JSON)\n"
                  "  ping              check that the daemon answers\n"
                  "\n"
@@ -60,6 +64,10 @@ int main(int argc, char** argv)
         usage(stderr);
         return 2;
     }
+    // `workers` is a view of `stats`, formatted here so the daemon keeps one JSON shape.
+    const bool workers_view = words.size() == 1 && words[0] == "workers";
+    if (workers_view)
+        words[0] = "stats";
     std::string command;
     for (const auto& w : words) {
         if (w.find_first_of("\r\n") != std::string::npos) {
@@ -83,6 +91,15 @@ int main(int argc, char** argv)
         if (!body.empty())
             std::fputs(body.c_str(), stderr);
         return 1;
+    }
+    if (workers_view) {
+        const auto j = nlohmann::json::parse(body, nullptr, false);
+        if (j.is_discarded()) {
+            std::fprintf(stderr, "idpathctl: the daemon's stats are not JSON\n");
+            return 1;
+        }
+        std::fputs(idpath::tools::format_workers(j).c_str(), stdout);
+        return 0;
     }
     std::fputs(body.c_str(), stdout);
     return 0;

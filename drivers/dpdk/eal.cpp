@@ -25,6 +25,8 @@ std::vector<std::string> eal_arguments(const EalOptions& o)
         a.push_back("-m" + std::to_string(o.memory_mb));
     if (o.no_pci)
         a.emplace_back("--no-pci");
+    for (const auto& d : o.allow)
+        a.push_back("--allow=" + d);
     // --no-huge implies legacy memory, which EAL refuses with --in-memory; without hugepages
     // there are no hugepage files anyway, so --no-shconf is all that is left to ask for.
     if (o.in_memory)

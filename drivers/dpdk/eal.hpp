@@ -25,6 +25,8 @@ struct EalOptions {
     unsigned memory_mb = 0;
     /// Leave PCI devices alone (virtual devices only).
     bool no_pci = false;
+    /// PCI devices to probe ("0000:01:00.0"); empty probes every device bound to a DPDK driver.
+    std::vector<std::string> allow;
     /// Keep no runtime files at all (implies no multi-process).
     bool in_memory = true;
     /// Virtual devices, each in --vdev syntax: "net_null0", "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap".

@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -29,6 +30,12 @@ SITE_YAML = """site:
 """
 
 
+def dataplane_yaml(section):
+    if not section:
+        return ""
+    return "dataplane:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in section.items())
+
+
 def netns_prefix(ns):
     return ["ip", "netns", "exec", ns] if ns else []
 
@@ -37,7 +44,9 @@ class Daemon:
     """One idpathd with the sample data, its own config, admin socket and temp dir."""
 
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
-                 extra="", data=None, max_udp_datagrams=8):
+                 extra="", data=None, max_udp_datagrams=8, dataplane=None):
+        """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
+        which YAML reads); without it the daemon runs in its default sockets mode."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
@@ -57,7 +66,7 @@ service:
   identifier_files: [{json.dumps(os.path.abspath(data))}]
 admin:
   socket: {json.dumps(self.socket)}
-{extra}""")
+{dataplane_yaml(dataplane)}{extra}""")
         self.proc = None
 
     def start(self, timeout=30.0):
@@ -157,3 +166,19 @@ def read_frame(s):
 def dig(*args, netns=None):
     r = subprocess.run(netns_prefix(netns) + [DIG, *args], capture_output=True, text=True, timeout=30)
     return r
+
+
+def replay_vector(transport, host, hexfile, netns):
+    """Sends a reference request (tests/data/vectors/*.hex) from `netns` over "udp" or "tcp" to
+    host:2641; returns the reply's RC, RequestId and values as parsed by handle_codec."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import sys; sys.path.insert(0, {here!r}); import idpath_env as e, handle_codec as hc, json;"
+            f"req = bytes.fromhex(open({hexfile!r}).read().strip());"
+            f"r = e.udp_exchange({host!r}, 2641, req) if {transport!r} == 'udp' else [e.tcp_exchange({host!r}, 2641, req)];"
+            "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]);"
+            "print(json.dumps(dict(rc=m['rc'], rid=hc.parse_envelope(r[0])['request_id'],"
+            " values=[(v['index'], v['type'], v['data'].hex()) for v in m.get('values', [])])))")
+    out = subprocess.run(netns_prefix(netns) + [sys.executable, "-c", code],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)

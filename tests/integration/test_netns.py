@@ -5,15 +5,13 @@ side. Needs root and network namespaces; skips (saying why) only where they are 
 import json
 import os
 import subprocess
-import sys
 
 import handle_codec as hc
 from harness import Skip, main
-from idpath_env import SOURCE, Daemon, dig
+from idpath_env import SOURCE, Daemon, dig, replay_vector
 
 SRV, CLI = "idpit-srv", "idpit-cli"
 SRV4, SRV6 = "192.0.2.1", "2001:db8:1::1"
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def sh(*cmd):
@@ -48,23 +46,9 @@ def setup():
     return Daemon(udp=("0.0.0.0:2641", "[::]:2641"), tcp=("0.0.0.0:2641", "[::]:2641"), netns=SRV).start()
 
 
-def replay(transport, host, hexfile):
-    """Sends a vector from the client namespace; returns the parsed reply message."""
-    code = (f"import sys; sys.path.insert(0, {HERE!r}); import idpath_env as e, handle_codec as hc, json;"
-            f"req = bytes.fromhex(open({hexfile!r}).read().strip());"
-            f"r = e.udp_exchange({host!r}, 2641, req) if {transport!r} == 'udp' else [e.tcp_exchange({host!r}, 2641, req)];"
-            "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]);"
-            "print(json.dumps(dict(rc=m['rc'], rid=hc.parse_envelope(r[0])['request_id'],"
-            " values=[(v['index'], v['type'], v['data'].hex()) for v in m.get('values', [])])))")
-    out = subprocess.run(["ip", "netns", "exec", CLI, sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
 def test_vectors_over_udp_and_tcp_ipv4_ipv6(d):
     v = os.path.join(SOURCE, "tests", "data", "vectors", "resolution-request-88.100.1-abc.hex")
-    answers = [replay(t, h, v) for t in ("udp", "tcp") for h in (SRV4, SRV6)]
+    answers = [replay_vector(t, h, v, CLI) for t in ("udp", "tcp") for h in (SRV4, SRV6)]
     for a in answers:
         assert a["rc"] == hc.RC_SUCCESS and a["rid"] == 0x12345678
         assert [x[0] for x in a["values"]] == [1, 2, 3, 100]

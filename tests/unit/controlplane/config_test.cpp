@@ -184,6 +184,11 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"service.expiration_seconds", 60, 604800},
         {"service.tcp_max_connections", 1, 1000000},
         {"service.tcp_idle_timeout_ms", 100, 3600000},
+        {"dataplane.memory_mb", 64, 1048576},
+        {"dataplane.rx_ring", 64, 16384},
+        {"dataplane.tx_ring", 64, 16384},
+        {"dataplane.log_level", 1, 8},
+        {"dataplane.idle_sleep_us", 0, 100000},
     };
     std::vector<Bounds> actual;
     for (const KeySpec& k : schema())
@@ -197,10 +202,12 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
     }
 }
 
-std::string with_service_key(std::string_view key, std::string_view value)
+/// A config setting one key of any section: "dataplane.rx_ring" → "dataplane:\n  rx_ring: v".
+std::string with_key(std::string_view path, std::string_view value)
 {
-    return std::string(kNode) + "service:\n  " + std::string(key) + ": " + std::string(value) +
-           "\n";
+    const auto dot = path.find('.');
+    return std::string(kNode) + std::string(path.substr(0, dot)) + ":\n  " +
+           std::string(path.substr(dot + 1)) + ": " + std::string(value) + "\n";
 }
 
 std::uint32_t unsigned_value(const Config& c, const KeySpec& k)
@@ -215,26 +222,25 @@ TEST_F(ConfigTest, EveryIntegerKeyAcceptsItsBoundsAndRejectsBeyond)
         if (k.kind != ValueKind::Unsigned)
             continue;
         SCOPED_TRACE(std::string(k.path));
-        const std::string name(k.path.substr(k.path.find('.') + 1));
-        EXPECT_EQ(unsigned_value(parse_ok(with_service_key(name, std::to_string(k.min))), k),
+        EXPECT_EQ(unsigned_value(parse_ok(with_key(k.path, std::to_string(k.min))), k),
                   k.min);
-        EXPECT_EQ(unsigned_value(parse_ok(with_service_key(name, std::to_string(k.max))), k),
+        EXPECT_EQ(unsigned_value(parse_ok(with_key(k.path, std::to_string(k.max))), k),
                   k.max);
         if (k.min > 0)
-            expect_one_error(with_service_key(name, std::to_string(k.min - 1)), k.path, 4,
+            expect_one_error(with_key(k.path, std::to_string(k.min - 1)), k.path, 4,
                              "must be an integer");
-        expect_one_error(with_service_key(name, std::to_string(k.max + 1)), k.path, 4,
+        expect_one_error(with_key(k.path, std::to_string(k.max + 1)), k.path, 4,
                          "must be an integer " + std::to_string(k.min) + ".." +
                              std::to_string(k.max));
-        expect_one_error(with_service_key(name, "-1"), k.path, 4, "got \"-1\"");
-        expect_one_error(with_service_key(name, "ten"), k.path, 4, "got \"ten\"");
-        expect_one_error(with_service_key(name, "1.5"), k.path, 4, "got \"1.5\"");
-        expect_one_error(with_service_key(name, "\"8\""), k.path, 4, "quoted string");
-        expect_one_error(with_service_key(name, "[1]"), k.path, 4, "got a list");
-        expect_one_error(with_service_key(name, "{a: 1}"), k.path, 4, "got a mapping");
-        expect_one_error(with_service_key(name, "99999999999999999999999"), k.path, 4,
+        expect_one_error(with_key(k.path, "-1"), k.path, 4, "got \"-1\"");
+        expect_one_error(with_key(k.path, "ten"), k.path, 4, "got \"ten\"");
+        expect_one_error(with_key(k.path, "1.5"), k.path, 4, "got \"1.5\"");
+        expect_one_error(with_key(k.path, "\"8\""), k.path, 4, "quoted string");
+        expect_one_error(with_key(k.path, "[1]"), k.path, 4, "got a list");
+        expect_one_error(with_key(k.path, "{a: 1}"), k.path, 4, "got a mapping");
+        expect_one_error(with_key(k.path, "99999999999999999999999"), k.path, 4,
                          "must be an integer");
-        expect_one_error(with_service_key(name, ""), k.path, 4, "missing value");
+        expect_one_error(with_key(k.path, ""), k.path, 4, "missing value");
     }
 }
 
@@ -491,7 +497,7 @@ site:
 TEST_F(ConfigTest, UnknownKeys)
 {
     expect_one_error(std::string(kNode) + "colour: blue\n", "colour", 3,
-                     "unknown key (known here: node, service, site, data, admin)");
+                     "unknown key (known here: node, service, site, data, admin, dataplane)");
     expect_one_error(std::string(kNode) + "service:\n  udp_thread: 2\n", "service.udp_thread", 4,
                      "did you mean \"udp_threads\"?");
     expect_one_error("node:\n  id: n1\n  name: x\n", "node.name", 3, "unknown key");
@@ -727,6 +733,64 @@ TEST(ConfigFilesTest, ShippedConfigsValidate)
         EXPECT_TRUE(c->site.configured);
         EXPECT_TRUE(c->site.info.is_primary());
     }
+}
+
+// ---- dataplane: string lists, booleans and their checks ----------------------------------------
+
+TEST_F(ConfigTest, DataplaneKeysAreTyped)
+{
+    const Config c = parse_ok(std::string(kNode) + R"(dataplane:
+  mode: dpdk
+  lcores: "0-1"
+  hugepages: false
+  devices: ["net_af_xdp0,iface=idpd0", "0000:01:00.0"]
+  ipv4: [192.0.2.1]
+  ipv6: ["2001:db8::1", "fe80::1"]
+  neighbors: kernel
+  other_traffic: exception
+)");
+    EXPECT_EQ(c.dataplane.mode, "dpdk");
+    EXPECT_FALSE(c.dataplane.hugepages);
+    EXPECT_EQ(c.dataplane.devices,
+              (std::vector<std::string>{"net_af_xdp0,iface=idpd0", "0000:01:00.0"}));
+    EXPECT_EQ(c.dataplane.ipv4, std::vector<std::string>{"192.0.2.1"});
+    EXPECT_EQ(c.dataplane.ipv6.size(), 2u);
+    EXPECT_EQ(c.dataplane.neighbors, "kernel");
+    EXPECT_EQ(c.dataplane.other_traffic, "exception");
+}
+
+TEST_F(ConfigTest, DataplaneDefaultsAreSockets)
+{
+    const Config c = parse_ok(std::string(kNode));
+    EXPECT_EQ(c.dataplane.mode, "sockets");
+    EXPECT_TRUE(c.dataplane.hugepages);
+    EXPECT_TRUE(c.dataplane.devices.empty());
+}
+
+TEST_F(ConfigTest, DataplaneValuesAreChecked)
+{
+    expect_one_error(with_key("dataplane.mode", "xdp"), "dataplane.mode", 4,
+                     "must be one of sockets, dpdk");
+    expect_one_error(with_key("dataplane.hugepages", "yes"), "dataplane.hugepages", 4,
+                     "must be true or false, got \"yes\"");
+    expect_one_error(with_key("dataplane.hugepages", "\"true\""), "dataplane.hugepages", 4,
+                     "must be true or false");
+    expect_one_error(with_key("dataplane.lcores", "\"0-1; rm\""), "dataplane.lcores", 4,
+                     "EAL's --lcores syntax");
+    expect_one_error(with_key("dataplane.devices", "[eth0]"), "dataplane.devices[0]", 4,
+                     "neither a PCI address");
+    expect_one_error(with_key("dataplane.devices", "[net_null0, net_null0]"),
+                     "dataplane.devices[1]", 4, "is listed twice");
+    expect_one_error(with_key("dataplane.ipv4", "[\"2001:db8::1\"]"), "dataplane.ipv4[0]", 4,
+                     "is not an IPv4 address");
+    expect_one_error(with_key("dataplane.ipv6", "[192.0.2.1]"), "dataplane.ipv6[0]", 4,
+                     "is not an IPv6 address");
+    expect_one_error(with_key("dataplane.ipv4", "[1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, 1.1.1.5]"),
+                     "dataplane.ipv4", 4, "must have 0..4 entries");
+    expect_one_error(with_key("dataplane.neighbors", "always"), "dataplane.neighbors", 4,
+                     "must be one of auto, answer, kernel");
+    expect_one_error(with_key("dataplane.exception_prefix", "Bad/Name"),
+                     "dataplane.exception_prefix", 4, "may hold only");
 }
 
 } // namespace

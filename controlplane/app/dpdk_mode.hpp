@@ -1,0 +1,50 @@
+#pragma once
+/// idpathd in `dataplane.mode: dpdk` (docs/dpdk.md): turns the config into DPDK data plane
+/// options, prepares what the devices need from the kernel (the XDP program for net_af_xdp,
+/// the kernel's addresses, a silent socket for net_af_packet), runs the workers and reports
+/// their counters. Built only with DPDK; without it start() fails saying so.
+/// Thread-safety: start/stop from the main thread; status()/stats() from the admin thread
+/// (they read single-writer counters).
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/app/dataplane_config.hpp"
+#include "controlplane/config/config.hpp"
+#include "dataplane/base/result.hpp"
+#include "dataplane/packet/packet.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "dataplane/table/table.hpp"
+
+namespace idpath::app {
+
+class DpdkMode {
+public:
+    static Result<std::unique_ptr<DpdkMode>, std::string>
+    start(const config::Config& cfg, const resolve::Policy& policy, const table::Table* table);
+    ~DpdkMode();
+    DpdkMode(const DpdkMode&) = delete;
+    DpdkMode& operator=(const DpdkMode&) = delete;
+
+    /// Stops the workers, closes the ports (a net_pcap output is flushed, DPDK detaches the
+    /// XDP program) and cleans EAL up. Idempotent.
+    void stop();
+
+    nlohmann::json status() const;
+    /// Per-lcore, per-queue worker counters, per-device NIC counters, XDP counters; `total`
+    /// receives the resolver counters of every worker added in.
+    nlohmann::json stats(nlohmann::json& total) const;
+
+    struct State;
+
+private:
+    explicit DpdkMode(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+/// True when this idpathd was built with DPDK.
+bool dpdk_available();
+
+} // namespace idpath::app

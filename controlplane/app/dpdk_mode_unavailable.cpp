@@ -1,0 +1,36 @@
+// idpathd built without DPDK (meson -Ddpdk=disabled, or libdpdk-dev missing): the sockets
+// data plane only; a config asking for dpdk mode is refused at start, saying why.
+#include "controlplane/app/dpdk_mode.hpp"
+
+namespace idpath::app {
+
+struct DpdkMode::State {};
+
+DpdkMode::DpdkMode(std::unique_ptr<State> state) : state_(std::move(state)) {}
+DpdkMode::~DpdkMode() = default;
+
+bool dpdk_available()
+{
+    return false;
+}
+
+Result<std::unique_ptr<DpdkMode>, std::string>
+DpdkMode::start(const config::Config&, const resolve::Policy&, const table::Table*)
+{
+    return Err{std::string("dataplane.mode is dpdk, but this idpathd was built without DPDK "
+                           "(libdpdk-dev and libbpf-dev at build time)")};
+}
+
+void DpdkMode::stop() {}
+
+nlohmann::json DpdkMode::status() const
+{
+    return {{"mode", "dpdk"}};
+}
+
+nlohmann::json DpdkMode::stats(nlohmann::json&) const
+{
+    return nlohmann::json::object();
+}
+
+} // namespace idpath::app
