@@ -205,7 +205,7 @@ std::string Daemon::stats_json() const
 std::string Daemon::lookup_json(std::string_view handle) const
 {
     const std::string key = table::normalize(handle);
-    const table::RecordView* rec = table_ ? table_->find(key) : nullptr;
+    const auto rec = table_ ? table_->find(key) : std::nullopt;
     if (!rec)
         return "error: " + std::string(handle) + " is not in the table\n";
     json j;

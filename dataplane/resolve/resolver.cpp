@@ -137,9 +137,10 @@ ResponseCode select_values(const wire::ResolutionRequest& req, const table::Reco
         // Index OR type (HANDLE.NET Util.filterValues). Entries are sorted by index.
         for (std::uint32_t k = 0; k < req.index_count; ++k) {
             const std::uint32_t want = req.index_at(k);
-            const auto it = std::lower_bound(values.begin(), values.end(), want,
-                                             [](const table::ValueEntry& e, std::uint32_t i) { return e.index < i; });
-            if (it != values.end() && it->index == want)
+            const auto it = std::lower_bound(
+                values.begin(), values.end(), want,
+                [&rec](const table::ValueEntry& e, std::uint32_t i) { return e.index(rec.encoded) < i; });
+            if (it != values.end() && it->index(rec.encoded) == want)
                 chosen.set(static_cast<std::size_t>(it - values.begin()));
         }
         wire::TypeListIterator types(req);
@@ -153,7 +154,7 @@ ResponseCode select_values(const wire::ResolutionRequest& req, const table::Reco
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!chosen.test(i))
             continue;
-        if (!(values[i].permissions & wire::perm::kPublicRead)) {
+        if (!(values[i].permissions(rec.encoded) & wire::perm::kPublicRead)) {
             // PO set: drop restricted values silently. PO clear: HANDLE.NET would demand
             // authentication; this node serves public data only (docs/protocol.md).
             if (!public_only)
@@ -209,19 +210,20 @@ Answer write_prefix_referral(Reply& r, const table::Table& table, std::string_vi
         parent = parent.substr(0, dot);
         const std::size_t len = kPrefixNamespace.size() + parent.size();
         std::copy(prefix_key.begin(), prefix_key.begin() + static_cast<std::ptrdiff_t>(len), buf.begin());
-        const table::RecordView* rec = table.find({buf.data(), len});
+        const auto rec = table.find({buf.data(), len});
         if (!rec)
             continue;
         std::uint32_t count = 0;
         for (const auto& e : rec->values)
-            count += (e.permissions & wire::perm::kPublicRead) && is_prefix_referral_type(e.type(rec->encoded));
+            count += (e.permissions(rec->encoded) & wire::perm::kPublicRead) &&
+                     is_prefix_referral_type(e.type(rec->encoded));
         if (!count)
             continue;
         ByteWriter& w = r.begin(ResponseCode::PrefixReferral);
         w.string(std::string_view{}); // empty referral handle: the values follow
         w.u32(count);
         for (const auto& e : rec->values)
-            if ((e.permissions & wire::perm::kPublicRead) && is_prefix_referral_type(e.type(rec->encoded)))
+            if ((e.permissions(rec->encoded) & wire::perm::kPublicRead) && is_prefix_referral_type(e.type(rec->encoded)))
                 w.bytes(rec->encoded.subspan(e.offset, e.length));
         return {r.finish(), count};
     }
@@ -250,7 +252,7 @@ Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& 
     const bool public_only = m.header.has(opflag::kPublicOnly);
 
     if (key.starts_with(kPrefixNamespace)) {
-        if (const table::RecordView* rec = table.find(key))
+        if (const auto rec = table.find(key))
             return write_values(r, *req, *rec, public_only);
         const std::string_view prefix = key.substr(kPrefixNamespace.size());
         if (table.homes(prefix))
@@ -264,7 +266,7 @@ Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& 
     const std::string_view prefix = key.substr(0, key.find('/'));
     if (!table.homes(prefix))
         return {write_error(r, ResponseCode::ServerNotResponsible, "prefix not homed here"), 0};
-    const table::RecordView* rec = table.find(key);
+    const auto rec = table.find(key);
     if (!rec)
         return {write_error(r, ResponseCode::HandleNotFound, ""), 0}; // 9.2 sends an empty message
     return write_values(r, *req, *rec, public_only);

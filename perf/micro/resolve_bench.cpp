@@ -117,7 +117,7 @@ void BM_TableFind(benchmark::State& state, RequestKind kind)
     std::size_t k = 0;
     std::uint64_t found = 0;
     for (auto _ : state) {
-        found += c.table->find(keys[k]) != nullptr;
+        found += c.table->find(keys[k]).has_value();
         k = (k + 1) & (kPoolSize - 1);
     }
     benchmark::DoNotOptimize(found);

@@ -81,8 +81,8 @@ TEST_F(LoaderTest, LoadsSkippingBlankAndCommentLines)
     EXPECT_EQ(table->size(), 3u);
     EXPECT_TRUE(table->homes("88.100.1"));
     EXPECT_TRUE(table->homes("88.200.7"));
-    const auto* rec = table->find(table::normalize("88.200.7/x"));
-    ASSERT_NE(rec, nullptr);
+    const auto rec = table->find(table::normalize("88.200.7/x"));
+    ASSERT_TRUE(rec);
     EXPECT_EQ(rec->values.size(), 2u);
 }
 
