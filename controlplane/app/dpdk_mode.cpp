@@ -283,6 +283,9 @@ json DpdkMode::stats(json& total) const
             add_into(total, jq["answers"]);
             jq["device"] = dp.devices()[q.device].name;
             jq["queue"] = q.queue;
+            // Frames larger than an mbuf (jumbo frames on a port without scatter): freed by
+            // the port before the worker saw them, so counted apart from the worker's rx.
+            jq["scattered_dropped"] = q.scattered_dropped;
             queues.push_back(std::move(jq));
         }
         lcores.push_back({{"lcore", l.lcore}, {"loops", l.loops}, {"queues", queues}});

@@ -54,6 +54,18 @@ bool group_dst_mac(ByteSpan frame) noexcept
     return (frame[0] & 0x01) != 0;
 }
 
+/// A unicast frame addressed to another station: a NIC filters these, but a promiscuous or
+/// software port (net_pcap, AF_PACKET) does not, and answering one would speak with another
+/// host's MAC. A config without a MAC (all zero) accepts any unicast destination.
+bool not_our_mac(ByteSpan frame, const PacketConfig& config) noexcept
+{
+    if (group_dst_mac(frame))
+        return true;
+    if (config.mac == MacAddress{})
+        return false;
+    return !std::equal(config.mac.begin(), config.mac.end(), frame.data());
+}
+
 bool is_unspecified(const IpAddress& a) noexcept
 {
     return a == IpAddress{};
@@ -127,7 +139,7 @@ PacketView classify_icmp(ByteSpan frame, const PacketConfig& config, PacketView&
     v.l4_length = static_cast<std::uint32_t>(avail);
     if (c[0] != kIcmpEchoRequest || c[1] != 0)
         return stop(v, Verdict::Other);
-    if (!config.is_our_ipv4(v.dst_addr.data() + 12) || group_dst_mac(frame))
+    if (!config.is_our_ipv4(v.dst_addr.data() + 12) || not_our_mac(frame, config))
         return stop(v, Verdict::NotForUs);
     if (v.l4_offset - v.l3_offset != kIpv4HeaderSize)
         return stop(v, Verdict::Other); // RFC 1122 section 3.2.2.6 wants options reflected
@@ -168,7 +180,7 @@ PacketView classify_ipv4(ByteSpan frame, const PacketConfig& config, PacketView&
         return stop(v, Verdict::Fragment);
     const std::size_t l4_avail = total - ihl;
     if (v.l4_protocol == kProtoUdp) {
-        if (!config.is_our_ipv4(ip + 16) || group_dst_mac(frame))
+        if (!config.is_our_ipv4(ip + 16) || not_our_mac(frame, config))
             return stop(v, Verdict::NotForUs);
         if (bad_ipv4_source(ip + 12))
             return malformed(v, MalformedReason::BadSourceAddress);
@@ -232,7 +244,7 @@ PacketView classify_icmpv6(ByteSpan frame, const PacketConfig& config, PacketVie
         return stop(v, Verdict::Other);
     if (avail < 8) // RFC 4443 section 4.1: identifier and sequence number
         return malformed(v, MalformedReason::TruncatedIcmp);
-    if (!config.is_our_ipv6(v.dst_addr.data()) || group_dst_mac(frame))
+    if (!config.is_our_ipv6(v.dst_addr.data()) || not_our_mac(frame, config))
         return stop(v, Verdict::NotForUs);
     if (is_unspecified(v.src_addr) || bad_ipv6_source(v.src_addr))
         return malformed(v, MalformedReason::BadSourceAddress);
@@ -294,7 +306,7 @@ PacketView classify_ipv6(ByteSpan frame, const PacketConfig& config, PacketView&
     v.l4_offset = v.l3_offset + static_cast<std::uint32_t>(at);
     const std::size_t l4_avail = v.l3_length - at;
     if (next == kProtoUdp) {
-        if (!config.is_our_ipv6(v.dst_addr.data()) || group_dst_mac(frame))
+        if (!config.is_our_ipv6(v.dst_addr.data()) || not_our_mac(frame, config))
             return stop(v, Verdict::NotForUs);
         if (is_unspecified(v.src_addr) || bad_ipv6_source(v.src_addr))
             return malformed(v, MalformedReason::BadSourceAddress);

@@ -377,7 +377,10 @@ std::vector<Dataplane::LcoreStats> Dataplane::lcore_stats() const
     for (const auto& lc : lcores_) {
         LcoreStats s{lc->lcore_id, lc->loops.get(), {}};
         for (std::size_t i = 0; i < lc->workers.size(); ++i)
-            s.queues.push_back({lc->device_of[i], lc->queue_of[i], &lc->workers[i]->stats()});
+            s.queues.push_back({lc->device_of[i], lc->queue_of[i], &lc->workers[i]->stats(),
+                                shared_->ports[lc->device_of[i]]
+                                    ->queue(lc->queue_of[i])
+                                    .scattered_dropped()});
         out.push_back(std::move(s));
     }
     return out;

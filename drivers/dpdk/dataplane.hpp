@@ -102,6 +102,7 @@ public:
         std::size_t device;
         std::uint16_t queue;
         const worker::WorkerStats* stats;
+        std::uint64_t scattered_dropped; // multi-segment frames the port freed unseen
     };
     struct LcoreStats {
         unsigned lcore;

@@ -137,7 +137,7 @@ std::size_t DpdkPort::rx_burst(std::span<worker::PacketRef> burst) noexcept
     for (std::uint16_t i = 0; i < got; ++i) {
         rte_mbuf* m = mbufs[i];
         if (m->nb_segs != 1) {
-            ++scattered_;
+            scattered_.add();
             rte_pktmbuf_free(m);
             continue;
         }

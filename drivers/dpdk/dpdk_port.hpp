@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/base/counter.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/worker/port.hpp"
 
@@ -66,6 +67,16 @@ public:
     {
     }
 
+    /// Ports move into their DpdkPortSet during setup, before any lcore polls them.
+    DpdkPort(DpdkPort&& o) noexcept
+        : port_id_(o.port_id_), queue_(o.queue_), pool_(o.pool_), tx_offload_(o.tx_offload_)
+    {
+        scattered_.add(o.scattered_.get());
+    }
+    DpdkPort& operator=(DpdkPort&&) = delete;
+    DpdkPort(const DpdkPort&) = delete;
+    DpdkPort& operator=(const DpdkPort&) = delete;
+
     /// rx_checksums from the mbuf's RTE_MBUF_F_RX_IP_CKSUM / L4_CKSUM flags: GOOD and NONE
     /// (integrity vouched for, the field possibly not filled in, as virtio does) are Good, BAD
     /// is Bad, UNKNOWN is Unknown; a PMD without RX checksum offload leaves them UNKNOWN.
@@ -85,14 +96,15 @@ public:
     /// True when the NIC completes IPv4 header and UDP checksums (see worker::Port).
     bool tx_checksum_offload() const noexcept { return tx_offload_; }
     /// Multi-segment frames received and freed unseen.
-    std::uint64_t scattered_dropped() const noexcept { return scattered_; }
+    /// Read from any thread (the admin API); written by the polling lcore only.
+    std::uint64_t scattered_dropped() const noexcept { return scattered_.get(); }
 
 private:
     std::uint16_t port_id_;
     std::uint16_t queue_;
     rte_mempool* pool_;
     bool tx_offload_;
-    std::uint64_t scattered_ = 0;
+    Counter scattered_;
 };
 
 static_assert(worker::Port<DpdkPort>);

@@ -261,5 +261,21 @@ TEST(PacketClassify, NamesAreDistinct)
         EXPECT_STRNE(to_string(static_cast<Verdict>(i)), "unknown");
 }
 
+// A promiscuous or software port (net_pcap, AF_PACKET) delivers frames a NIC would filter.
+TEST(PacketClassify, UnicastToAnotherMacIsNotForUs)
+{
+    for (ByteSpan golden_frame : {ByteSpan{golden::k_udp4}, ByteSpan{golden::k_udp6},
+                                  ByteSpan{golden::k_icmp4_echo}, ByteSpan{golden::k_icmp6_echo}}) {
+        auto f = copy(golden_frame);
+        ASSERT_NE(run(f).verdict, Verdict::NotForUs);
+        f[5] ^= 0x10; // another station, still unicast
+        EXPECT_EQ(run(f).verdict, Verdict::NotForUs);
+        // A config that knows no MAC accepts any unicast destination.
+        PacketConfig anymac = our_config();
+        anymac.mac = {};
+        EXPECT_NE(classify(ByteSpan{f.data(), f.size()}, anymac).verdict, Verdict::NotForUs);
+    }
+}
+
 } // namespace
 } // namespace idpath::packet
