@@ -7,6 +7,23 @@
 
 namespace idpath::wire {
 
+ByteSpan peek_resolution_handle(ByteSpan datagram) noexcept
+{
+    // handle-protocol.md 1.2-1.4: envelope (sequence number at octet 12), then the header with
+    // its opCode first, then the body, which for RESOLUTION opens with the handle as a String.
+    constexpr std::size_t kBody = kEnvelopeSize + kHeaderSize;
+    if (datagram.size() < kBody + 4)
+        return {};
+    if (load_be32(datagram.data() + 12) != 0)
+        return {};
+    if (load_be32(datagram.data() + kEnvelopeSize) != static_cast<std::uint32_t>(OpCode::Resolution))
+        return {};
+    const std::uint32_t length = load_be32(datagram.data() + kBody);
+    if (length == 0 || length > kMaxHandleLength || length > datagram.size() - kBody - 4)
+        return {};
+    return datagram.subspan(kBody + 4, length);
+}
+
 Result<ResolutionRequest, WireError> decode_resolution_request(ByteSpan body) noexcept
 {
     // handle-protocol.md 1.8.2: String handle, int4 list of indexes, String list of types.

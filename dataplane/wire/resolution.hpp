@@ -52,6 +52,12 @@ private:
 /// octets.
 Result<ResolutionRequest, WireError> decode_resolution_request(ByteSpan body) noexcept;
 
+/// The handle of a one-datagram RESOLUTION request (an envelope, then a message whose body
+/// starts with the handle), read without decoding anything else: a hint for prefetching table
+/// lookups a burst ahead, never a substitute for decode_frame(). Empty for any other datagram
+/// (a later piece of a multi-datagram request, another opcode) or a handle that does not fit.
+ByteSpan peek_resolution_handle(ByteSpan datagram) noexcept;
+
 void encode_resolution_request(ByteWriter& w, std::string_view handle,
                                std::span<const std::uint32_t> indexes,
                                std::span<const std::string_view> types) noexcept;

@@ -60,14 +60,17 @@ std::vector<std::uint8_t> udp4_frame(ByteSpan payload)
     return f;
 }
 
+/// Arg: identifiers in the table. Past a few thousand the table no longer fits the caches, so
+/// the frames cycle over far more handles than the caches hold.
 void BM_WorkerPoll(benchmark::State& state)
 {
-    const Corpus& c = corpus(1000);
+    const Corpus& c = corpus(static_cast<std::size_t>(state.range(0)));
     const RequestPool pool = make_requests(c, RequestKind::Hit);
+    const std::size_t frame_count = c.table->size() > 100000 ? 16 * kFrames : kFrames;
     std::vector<std::vector<std::uint8_t>> frames;
-    frames.reserve(kFrames);
-    for (std::size_t i = 0; i < kFrames; ++i)
-        frames.push_back(udp4_frame(pool.datagrams[i]));
+    frames.reserve(frame_count);
+    for (std::size_t i = 0; i < frame_count; ++i)
+        frames.push_back(udp4_frame(pool.datagrams[i % pool.datagrams.size()]));
 
     const resolve::Policy policy;
     drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
@@ -77,7 +80,7 @@ void BM_WorkerPoll(benchmark::State& state)
     for (auto _ : state) {
         for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
             port.inject(frames[next]);
-            next = (next + 1) % kFrames;
+            next = (next + 1) % frame_count;
         }
         packets += w.poll_once(*c.table, kNow, 0);
         benchmark::DoNotOptimize(port.drain_tx());
@@ -86,7 +89,7 @@ void BM_WorkerPoll(benchmark::State& state)
     if (w.stats().tx.get() != w.stats().rx.get())
         state.SkipWithError("not every request was answered with one datagram");
 }
-BENCHMARK(BM_WorkerPoll);
+BENCHMARK(BM_WorkerPoll)->Arg(1000)->Arg(1000000);
 
 /// A MemPort with a NIC's checksum offloads, as far as the worker can tell: rx_burst reports
 /// both checksums Good and tx_checksum_offload() is true. Nothing completes the checksums

@@ -13,6 +13,10 @@ using namespace idpath::wire;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
+    // The worker's prefetch hint reads any datagram: it must stay inside it, and agree with the
+    // full decode whenever that finds a one-datagram RESOLUTION request.
+    const ByteSpan peeked = peek_resolution_handle(ByteSpan(data, size));
+    fuzz::check(peeked.empty() || (peeked.data() >= data && peeked.data() + peeked.size() <= data + size));
     auto frame = decode_frame(ByteSpan(data, size));
     if (!frame)
         return 0;
@@ -35,6 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (msg->header.is_request() &&
         msg->header.opcode == static_cast<std::uint32_t>(OpCode::Resolution)) {
         auto req = decode_resolution_request(msg->body);
+        if (req && env.sequence == 0)
+            fuzz::check(peeked.data() == req->handle.data() && peeked.size() == req->handle.size());
         if (req) {
             std::uint64_t sum = 0;
             for (std::uint32_t i = 0; i < req->index_count; ++i)
