@@ -1,7 +1,10 @@
 #include "controlplane/app/daemon.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +43,38 @@ json endpoints_json(const std::vector<socket::Endpoint>& v)
     return a;
 }
 
+/// A table from the data keys of `cfg`, all or nothing; the errors are logged and summed up.
+Result<std::shared_ptr<const table::Table>, std::string> build_table(const config::Config& cfg,
+                                                                    load::LoadReport& report_out)
+{
+    table::TableBuilder builder;
+    for (const auto& p : cfg.data.homed_prefixes)
+        builder.home(p);
+    const auto report = load::load_identifiers(cfg.data.identifier_files, cfg.data.homed_prefixes, builder,
+                                               static_cast<std::uint32_t>(std::time(nullptr)));
+    if (!report) {
+        for (const auto& e : report.error())
+            log::error(e.to_string());
+        std::string text = "identifier data rejected (" + std::to_string(report.error().size()) + " error(s))";
+        if (!report.error().empty())
+            text += ": " + report.error().front().to_string();
+        return Err{std::move(text)};
+    }
+    report_out = *report;
+    return std::shared_ptr<const table::Table>(std::move(builder).build());
+}
+
+std::string join(const std::vector<std::string>& v)
+{
+    std::string s;
+    for (const auto& e : v)
+        s += (s.empty() ? "" : ", ") + e;
+    return s;
+}
+
+/// Keys a reload reads but does not apply yet: the policy the servers hold by reference.
+constexpr const char* kPolicyKeys[] = {"service.max_udp_datagrams", "service.expiration_seconds", "site"};
+
 } // namespace
 
 resolve::Policy policy_from(const config::Config& cfg)
@@ -55,7 +90,13 @@ resolve::Policy policy_from(const config::Config& cfg)
     return p;
 }
 
-Daemon::Daemon(config::Config cfg) : cfg_(std::move(cfg)), policy_(policy_from(cfg_)) {}
+Daemon::Daemon(config::Config cfg, std::string admin_socket_override)
+    : cfg_(std::move(cfg)), admin_socket_override_(std::move(admin_socket_override))
+{
+    if (!admin_socket_override_.empty())
+        cfg_.admin.socket = admin_socket_override_;
+    policy_ = policy_from(cfg_);
+}
 
 Daemon::~Daemon() { stop(); }
 
@@ -64,28 +105,25 @@ Result<bool, std::string> Daemon::start()
     started_ = std::chrono::steady_clock::now();
     log::info("idpathd ", IDPATH_VERSION, " node ", cfg_.node.id, " (", cfg_.node.role, ") from ", cfg_.source.string());
 
-    table::TableBuilder builder;
-    for (const auto& p : cfg_.data.homed_prefixes)
-        builder.home(p);
-    const auto report = load::load_identifiers(cfg_.data.identifier_files, cfg_.data.homed_prefixes, builder,
-                                               static_cast<std::uint32_t>(std::time(nullptr)));
-    if (!report) {
-        for (const auto& e : report.error())
-            log::error(e.to_string());
-        return Err{std::string("identifier data rejected (") + std::to_string(report.error().size()) +
-                   " error(s)); nothing loaded, not starting"};
-    }
-    load_report_ = *report;
-    table_ = std::move(builder).build();
+    auto built = build_table(cfg_, load_report_);
+    if (!built)
+        return Err{built.error() + "; nothing loaded, not starting"};
+    table_ = std::move(*built);
+    current_.store(table_.get(), std::memory_order_seq_cst);
+    generation_ = 1;
     log::info("table: ", table_->size(), " handles, ", load_report_.values, " values, ", table_->value_bytes(),
               " bytes encoded, ", table_->homed_count(), " homed prefixes, loaded in ", load_report_.seconds, " s");
 
     const table::Table* table = table_.get();
-    auto source = [table] { return table; };
+    // seq_cst pairs with Reclaimer::online()'s fence (a plain load on x86).
+    auto source = [this] { return current_.load(std::memory_order_seq_cst); };
+    const std::size_t readers = cfg_.service.udp.size() * std::max(1u, cfg_.service.udp_threads) + 1;
+    reclaimer_ = std::make_unique<Reclaimer>(static_cast<unsigned>(readers));
     if (!cfg_.service.udp.empty()) {
         socket::UdpServerOptions uo;
         uo.listen = cfg_.service.udp;
         uo.threads_per_socket = cfg_.service.udp_threads;
+        uo.reclaimer = reclaimer_.get();
         udp_ = std::make_unique<socket::UdpServer>(uo, policy_, source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
@@ -95,6 +133,7 @@ Result<bool, std::string> Daemon::start()
         to.listen = cfg_.service.tcp;
         to.max_connections = cfg_.service.tcp_max_connections;
         to.idle_timeout_ms = cfg_.service.tcp_idle_timeout_ms;
+        to.reclaimer = reclaimer_.get();
         tcp_ = std::make_unique<socket::TcpServer>(to, policy_, source);
         if (auto r = tcp_->start(); !r)
             return Err{"tcp: " + r.error()};
@@ -105,13 +144,15 @@ Result<bool, std::string> Daemon::start()
             return Err{dp.error()};
         dpdk_ = std::move(*dp);
     }
-    // Last: an admin socket that answers means every listener and worker is serving.
-    admin_ = std::make_unique<admin::AdminServer>(cfg_.admin.socket,
+    // Last: an admin socket that answers means every listener and worker is serving. From then
+    // on a reload may replace cfg_, so it is not read here without the mutex.
+    const std::string admin_socket = cfg_.admin.socket;
+    admin_ = std::make_unique<admin::AdminServer>(admin_socket,
                                                   [this](std::string_view c) { return handle_admin(c); });
     if (auto r = admin_->start(); !r)
         return Err{"admin: " + r.error()};
     log::info("serving: udp ", udp_ ? join_endpoints(udp_->bound()) : "-", dpdk_ ? " + dpdk" : "",
-              "; tcp ", tcp_ ? join_endpoints(tcp_->bound()) : "-", "; admin ", cfg_.admin.socket);
+              "; tcp ", tcp_ ? join_endpoints(tcp_->bound()) : "-", "; admin ", admin_socket);
     return true;
 }
 
@@ -128,23 +169,105 @@ void Daemon::stop()
         dpdk_->stop();
 }
 
-std::string Daemon::handle_admin(std::string_view command) const
+Result<std::string, std::string> Daemon::reload()
+{
+    const std::lock_guard lock(mutex_);
+    auto r = reload_locked(std::chrono::steady_clock::now());
+    ++reloads_;
+    last_reload_unix_ = static_cast<std::int64_t>(std::time(nullptr));
+    if (!r) {
+        ++reload_failures_;
+        last_reload_result_ = "refused: " + r.error();
+        log::error("reload ", last_reload_result_, "; still serving generation ", generation_);
+        return Err{last_reload_result_};
+    }
+    last_reload_result_ = *r;
+    log::info(*r);
+    return r;
+}
+
+Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock::time_point begin)
+{
+    auto loaded = config::load_config_file(cfg_.source);
+    if (!loaded) {
+        for (const auto& e : loaded.error())
+            log::error(e.to_string());
+        std::string text = cfg_.source.string() + ": " + std::to_string(loaded.error().size()) + " error(s)";
+        if (!loaded.error().empty())
+            text += ", first: " + loaded.error().front().to_string();
+        return Err{std::move(text)};
+    }
+    config::Config next = std::move(loaded).value();
+    if (!admin_socket_override_.empty())
+        next.admin.socket = admin_socket_override_;
+    if (const auto keys = config::restart_required_keys(cfg_, next); !keys.empty())
+        return Err{"restart required to change " + join(keys)};
+
+    // The servers hold the policy by reference: its keys stay as at start until a restart.
+    std::vector<std::string> pending;
+    for (const auto& key : config::changed_keys(cfg_, next))
+        for (const char* p : kPolicyKeys)
+            if (key == p)
+                pending.push_back(key);
+    next.service.max_udp_datagrams = cfg_.service.max_udp_datagrams;
+    next.service.expiration_seconds = cfg_.service.expiration_seconds;
+    next.site = cfg_.site;
+
+    load::LoadReport report;
+    auto built = build_table(next, report);
+    if (!built)
+        return Err{built.error()};
+    const std::size_t was = table_ ? table_->size() : 0;
+    const std::size_t now = (*built)->size();
+    publish(std::move(*built));
+    load_report_ = report;
+    cfg_ = std::move(next);
+    char took[32];
+    std::snprintf(took, sizeof took, "%.3f",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    std::string text = "reloaded: " + std::to_string(now) + " handles (was " + std::to_string(was) + ") in " +
+                       took + " s, generation " + std::to_string(generation_);
+    if (!pending.empty())
+        text += "; not applied until restart: " + join(pending);
+    return text;
+}
+
+void Daemon::publish(std::shared_ptr<const table::Table> next)
+{
+    current_.store(next.get(), std::memory_order_seq_cst);
+    if (reclaimer_)
+        reclaimer_->synchronize();
+    if (dpdk_)
+        dpdk_->publish(next.get());
+    // No reader can hold the old generation any more: it is freed here (off the hot path).
+    table_ = std::move(next);
+    ++generation_;
+}
+
+std::string Daemon::handle_admin(std::string_view command)
 {
     const auto space = command.find(' ');
     const std::string_view verb = command.substr(0, space);
     const std::string_view arg = space == std::string_view::npos ? std::string_view{} : command.substr(space + 1);
     if (verb == "ping")
         return "ok\npong\n";
-    if (verb == "status")
+    if (verb == "status") {
+        const std::lock_guard lock(mutex_);
         return "ok\n" + status_json() + "\n";
+    }
     if (verb == "stats")
         return "ok\n" + stats_json() + "\n";
+    if (verb == "reload") {
+        auto r = reload();
+        return r ? "ok\n" + *r + "\n" : "error: reload " + r.error() + "\n";
+    }
+    const std::lock_guard lock(mutex_);
     if (verb == "lookup") {
         if (arg.empty())
             return "error: lookup needs a handle\n";
         return lookup_json(arg);
     }
-    return "error: unknown command '" + std::string(verb) + "' (status, stats, lookup HANDLE, ping)\n";
+    return "error: unknown command '" + std::string(verb) + "' (status, stats, lookup HANDLE, reload, ping)\n";
 }
 
 std::string Daemon::status_json() const
@@ -158,7 +281,12 @@ std::string Daemon::status_json() const
                   {"values", load_report_.values},
                   {"value_bytes", table_ ? table_->value_bytes() : 0},
                   {"homed_prefixes", table_ ? table_->homed_prefixes() : std::vector<std::string>{}},
-                  {"load_seconds", load_report_.seconds}};
+                  {"load_seconds", load_report_.seconds},
+                  {"generation", generation_}};
+    j["reload"] = {{"reloads", reloads_},
+                   {"failures", reload_failures_},
+                   {"last_unix", last_reload_unix_},
+                   {"last_result", last_reload_result_.empty() ? json(nullptr) : json(last_reload_result_)}};
     j["listen"] = {{"udp", udp_ ? endpoints_json(udp_->bound()) : json::array()},
                    {"tcp", tcp_ ? endpoints_json(tcp_->bound()) : json::array()}};
     j["dataplane"] = dpdk_ ? dpdk_->status() : json{{"mode", "sockets"}};

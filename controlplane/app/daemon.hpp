@@ -2,13 +2,17 @@
 /// idpathd's composition root: the only place that sees config, loading, the table, the
 /// transports and the admin socket together (DESIGN.md section 2).
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "controlplane/config/config.hpp"
 #include "controlplane/load/jsonl_loader.hpp"
+#include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
@@ -26,9 +30,15 @@ class DpdkMode;
 
 namespace idpath::app {
 
+/// Table generations (DESIGN.md section 4): the serving table is replaced whole by reload(),
+/// built off the hot path, published by an atomic pointer swap, and freed once every kernel
+/// socket thread (Reclaimer) and DPDK worker (rte_rcu_qsbr) has passed a quiescent state.
+/// Thread-safety: start() and stop() from the main thread; reload() and handle_admin() from
+/// any thread (a mutex serializes them and guards the table and config they read).
 class Daemon {
 public:
-    explicit Daemon(config::Config cfg);
+    /// A non-empty `admin_socket_override` replaces admin.socket now and in every reload.
+    explicit Daemon(config::Config cfg, std::string admin_socket_override = {});
     ~Daemon();
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
@@ -40,18 +50,36 @@ public:
     /// Stops the listeners (in-flight batches finish), then the admin socket. Idempotent.
     void stop();
 
+    /// Re-reads the config file and the identifier files it names and, if all is well, serves
+    /// the new table. Refused, with the serving table untouched, when the config is invalid,
+    /// changes an init-only key, or names data that does not load. Returns the text for the
+    /// log and the admin reply: "reloaded: N handles (was M) in T s" or why not.
+    Result<std::string, std::string> reload();
+
     /// Answers one admin command line (controlplane/admin/admin_server.hpp protocol).
-    std::string handle_admin(std::string_view command) const;
+    std::string handle_admin(std::string_view command);
 
 private:
+    Result<std::string, std::string> reload_locked(std::chrono::steady_clock::time_point begin);
+    void publish(std::shared_ptr<const table::Table> next);
+
     std::string status_json() const;
     std::string stats_json() const;
     std::string lookup_json(std::string_view handle) const;
 
-    config::Config cfg_;
+    mutable std::mutex mutex_; // the fields below except the servers; reloads take it whole
+    config::Config cfg_;       // as applied (policy keys as at start, see reload())
+    std::string admin_socket_override_;
     resolve::Policy policy_;
-    std::shared_ptr<const table::Table> table_;
+    std::shared_ptr<const table::Table> table_; // owns the generation being served
+    std::atomic<const table::Table*> current_{nullptr}; // what the socket threads read
+    std::unique_ptr<Reclaimer> reclaimer_;               // the socket threads' quiescent states
     load::LoadReport load_report_;
+    std::uint64_t generation_ = 0;
+    std::uint64_t reloads_ = 0;
+    std::uint64_t reload_failures_ = 0;
+    std::int64_t last_reload_unix_ = 0;
+    std::string last_reload_result_;
     std::unique_ptr<socket::UdpServer> udp_;
     std::unique_ptr<socket::TcpServer> tcp_;
     std::unique_ptr<admin::AdminServer> admin_;

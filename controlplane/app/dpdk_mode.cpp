@@ -228,6 +228,14 @@ void DpdkMode::stop()
     state_.reset();
 }
 
+void DpdkMode::publish(const table::Table* table)
+{
+    // rte_rcu_qsbr_synchronize may run on any thread; the Daemon's mutex keeps publishes apart
+    // and stop() after the last one.
+    if (state_ && state_->dataplane)
+        state_->dataplane->publish(table);
+}
+
 json DpdkMode::status() const
 {
     json j;

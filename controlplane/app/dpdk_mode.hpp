@@ -3,7 +3,7 @@
 /// options, prepares what the devices need from the kernel (the XDP program for net_af_xdp,
 /// the kernel's addresses, a silent socket for net_af_packet), runs the workers and reports
 /// their counters. Built only with DPDK; without it start() fails saying so.
-/// Thread-safety: start/stop from the main thread; status()/stats() from the admin thread
+/// Thread-safety: start/stop/publish from one control thread at a time; status()/stats() from the admin thread
 /// (they read single-writer counters).
 
 #include <memory>
@@ -31,6 +31,10 @@ public:
     /// Stops the workers, closes the ports (a net_pcap output is flushed, DPDK detaches the
     /// XDP program) and cleans EAL up. Idempotent.
     void stop();
+
+    /// Makes the workers answer from `table`; returns once no worker can still be reading the
+    /// previous one (rte_rcu_qsbr), so the caller may free it. Main (control) thread.
+    void publish(const table::Table* table);
 
     nlohmann::json status() const;
     /// Per-lcore, per-queue worker counters, per-device NIC counters, XDP counters; `total`

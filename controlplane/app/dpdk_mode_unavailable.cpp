@@ -23,6 +23,8 @@ DpdkMode::start(const config::Config&, const resolve::Policy&, const table::Tabl
 
 void DpdkMode::stop() {}
 
+void DpdkMode::publish(const table::Table*) {}
+
 nlohmann::json DpdkMode::status() const
 {
     return {{"mode", "dpdk"}};

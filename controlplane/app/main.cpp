@@ -14,7 +14,8 @@ void usage(std::FILE* out)
 {
     std::fprintf(out,
                  "usage: idpathd --config FILE [--admin-socket PATH]\n"
-                 "                          serve as FILE says until SIGTERM or SIGINT; PATH overrides admin.socket\n"
+                 "                          serve as FILE says until SIGTERM or SIGINT; SIGHUP reloads FILE and its\n"
+                 "                          data; PATH overrides admin.socket\n"
                  "       idpathd --check-config FILE\n"
                  "                          validate FILE and the data files it names; exit 0 if valid\n"
                  "       idpathd --describe-config\n"
@@ -37,7 +38,7 @@ int check_config(const std::string& path)
 
 int serve(const std::string& path, const std::string& admin_socket)
 {
-    // Block the stop signals before any thread exists so every thread inherits the mask and
+    // Block the stop and reload signals before any thread exists so every thread inherits the mask and
     // only sigwait() below sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -53,9 +54,7 @@ int serve(const std::string& path, const std::string& admin_socket)
         idpath::log::error(path, ": configuration rejected, not starting");
         return 1;
     }
-    if (!admin_socket.empty())
-        cfg->admin.socket = admin_socket;
-    idpath::app::Daemon daemon(std::move(cfg).value());
+    idpath::app::Daemon daemon(std::move(cfg).value(), admin_socket);
     if (const auto started = daemon.start(); !started) {
         idpath::log::error(started.error());
         return 1;
@@ -64,7 +63,8 @@ int serve(const std::string& path, const std::string& admin_socket)
         int sig = 0;
         sigwait(&stop_signals, &sig);
         if (sig == SIGHUP) {
-            idpath::log::warning("SIGHUP: live reload is not available in this version; restart to apply changes");
+            idpath::log::info("SIGHUP: reloading ", path);
+            (void)daemon.reload(); // logs the outcome; a refused reload keeps the old table
             continue;
         }
         idpath::log::info("signal ", sig, ": stopping");

@@ -25,6 +25,8 @@ void usage(std::FILE* out)
                  "  stats             counters of every serving thread and their totals (JSON)\n"
                  "  workers           the DPDK workers' counters per lcore, device and XDP program\n"
                  "  lookup HANDLE     what the table holds for HANDLE (JSON)\n"
+                 "  reload            re-read the config file and the identifier data; the old\n"
+                 "                    table keeps serving if either is rejected\n"
                  "  ping              check that the daemon answers\n"
                  "\n"
                  "  -s, --socket PATH admin socket (default $IDPATH_ADMIN_SOCKET or %s)\n"
@@ -77,7 +79,9 @@ int main(int argc, char** argv)
         command += (command.empty() ? "" : " ") + w;
     }
 
-    const auto reply = idpath::admin::admin_request(socket, command);
+    // Loading a large data set takes longer than the admin socket's usual 5 s.
+    const int timeout_ms = words[0] == "reload" ? 600000 : 5000;
+    const auto reply = idpath::admin::admin_request(socket, command, timeout_ms);
     if (!reply) {
         std::fprintf(stderr, "idpathctl: %s\n", reply.error().c_str());
         return 3;

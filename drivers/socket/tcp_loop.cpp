@@ -110,6 +110,8 @@ void TcpLoop::run() noexcept
             epoll_wait(epoll_.get(), events.data(), kMaxEvents, poll_timeout(monotonic_ms()));
         now_ms_ = monotonic_ms();
         now_unix_ = unix_seconds();
+        if (reclaimer_ != nullptr)
+            reclaimer_->online(reader_id_);
         table_ = table_source_();
         if (table_ == nullptr)
             table_ = &empty_table_;
@@ -117,6 +119,10 @@ void TcpLoop::run() noexcept
             on_event(events[static_cast<std::size_t>(i)].data.u64,
                      events[static_cast<std::size_t>(i)].events);
         sweep(now_ms_);
+        // Replies are copied into the connection, so no table reference outlives the iteration.
+        table_ = &empty_table_;
+        if (reclaimer_ != nullptr)
+            reclaimer_->offline(reader_id_);
     }
     for (auto& c : slots_)
         if (c && c->open())

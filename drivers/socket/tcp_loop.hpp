@@ -33,6 +33,13 @@ public:
 
     /// Registers the sockets with a new epoll instance; false (errno set) on failure.
     bool init() noexcept;
+    /// Registers the loop as reader `id` of `reclaimer` (offline while in epoll_wait, online
+    /// while handling events); call before run().
+    void set_reclaimer(Reclaimer* reclaimer, unsigned id) noexcept
+    {
+        reclaimer_ = reclaimer;
+        reader_id_ = id;
+    }
     /// Serves until `stopping` is set, then closes every connection.
     void run() noexcept;
 
@@ -63,6 +70,8 @@ private:
     resolve::Responder responder_;
     const table::Table empty_table_;
     const table::Table* table_ = nullptr; // fetched once per loop iteration
+    Reclaimer* reclaimer_ = nullptr;
+    unsigned reader_id_ = 0;
     std::uint64_t now_ms_ = 0;
     std::uint32_t now_unix_ = 0;
 

@@ -53,6 +53,12 @@ Result<bool, std::string> TcpServer::start()
                                           wake_.get(), stopping_, resolve_stats_, tcp_stats_);
     if (!loop->init())
         return Err{"epoll: " + errno_text(errno)};
+    if (options_.reclaimer != nullptr) {
+        const unsigned id = options_.reclaimer->register_thread();
+        if (id == Reclaimer::kNoId)
+            return Err{std::string("TCP server: reclaimer has no room for another thread")};
+        loop->set_reclaimer(options_.reclaimer, id);
+    }
     loop_ = std::move(loop);
     bound_ = std::move(bound);
     stopping_.store(false, std::memory_order_release);

@@ -10,6 +10,7 @@
 ///
 /// Ownership and thread-safety as for UdpServer (udp_server.hpp): start(), stop(), bound() from
 /// one control thread; stats() and tcp_stats() readable from any thread after start().
+/// With `options.reclaimer` the thread registers as one reader, offline while in epoll_wait.
 
 #include <array>
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "dataplane/base/counter.hpp"
+#include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -42,6 +44,8 @@ struct TcpServerOptions {
     /// Accepted sockets inherit these; 0 keeps the kernel's autotuned buffers, which is what
     /// many mostly idle connections want.
     SocketTuning tuning{0, 0, false, 1024};
+    /// Optional; must outlive the server and have room for one more reader.
+    Reclaimer* reclaimer = nullptr;
 };
 
 /// What the TCP transport did with connections. Written by the serving thread only.

@@ -91,6 +91,12 @@ Result<bool, std::string> UdpServer::start()
             workers.push_back(std::make_unique<UdpWorker>(std::move(fd), pktinfo, options_.batch,
                                                           policy_, table_source_, wake_.get(),
                                                           stopping_));
+            if (options_.reclaimer != nullptr) {
+                const unsigned id = options_.reclaimer->register_thread();
+                if (id == Reclaimer::kNoId)
+                    return Err{std::string("UDP server: reclaimer has no room for another thread")};
+                workers.back()->set_reclaimer(options_.reclaimer, id);
+            }
         }
     }
 

@@ -7,6 +7,11 @@
 /// batch it was returned for). Thread-safety: start(), stop(), bound() and the destructor from
 /// one control thread; stats() from any thread once start() succeeded (counters are relaxed
 /// atomics). `table_source` is called concurrently by every serving thread, once per batch.
+///
+/// Table generations: with `options.reclaimer` set, every serving thread registers with it and
+/// is online only while handling a batch (offline while blocked in poll), so after the owner
+/// swaps the table `table_source` returns, Reclaimer::synchronize() tells when the old one may
+/// be freed.
 
 #include <atomic>
 #include <cstddef>
@@ -16,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -37,6 +43,8 @@ struct UdpServerOptions {
     /// Datagrams per recvmmsg call (1..1024).
     std::size_t batch = 32;
     SocketTuning tuning{};
+    /// Optional; must outlive the server and have room for one reader per serving thread.
+    Reclaimer* reclaimer = nullptr;
 };
 
 class UdpWorker;

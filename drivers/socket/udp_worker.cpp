@@ -63,8 +63,13 @@ void UdpWorker::run() noexcept
     next_expire_ms_ = monotonic_ms() + kExpireIntervalMs;
     while (!stopping_.load(std::memory_order_acquire)) {
         const int ready = ::poll(fds, 2, kPollTimeoutMs);
-        if (ready > 0 && (fds[0].revents & POLLIN))
+        if (ready > 0 && (fds[0].revents & POLLIN)) {
+            if (reclaimer_ != nullptr)
+                reclaimer_->online(reader_id_);
             drain();
+            if (reclaimer_ != nullptr)
+                reclaimer_->offline(reader_id_);
+        }
         const std::uint64_t now = monotonic_ms();
         if (now >= next_expire_ms_) {
             responder_.expire(now);
@@ -94,6 +99,8 @@ void UdpWorker::drain() noexcept
         if (n <= 0)
             return; // EAGAIN: drained; anything else: poll() again
         handle_batch(static_cast<unsigned>(n));
+        if (reclaimer_ != nullptr)
+            reclaimer_->quiescent(reader_id_);
         if (static_cast<std::size_t>(n) < batch_)
             return;
     }

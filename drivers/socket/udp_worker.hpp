@@ -3,6 +3,8 @@
 ///
 /// Per batch: one recvmmsg, one table_source() call, one Responder::on_udp per datagram, the
 /// replies copied into a transmit arena, one sendmmsg. No allocation, lock or log per packet.
+/// With a Reclaimer the thread is offline while in poll() and reports a quiescent state after
+/// each batch (no table pointer is kept across batches).
 /// Thread-safety: run() on its own thread; stats() readable from any thread.
 
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "dataplane/base/bytes.hpp"
+#include "dataplane/base/qsbr.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -35,6 +38,12 @@ public:
     UdpWorker(const UdpWorker&) = delete;
     UdpWorker& operator=(const UdpWorker&) = delete;
 
+    /// Registers this worker as reader `id` of `reclaimer`; call before run().
+    void set_reclaimer(Reclaimer* reclaimer, unsigned id) noexcept
+    {
+        reclaimer_ = reclaimer;
+        reader_id_ = id;
+    }
     /// Serves until `stopping` is set.
     void run() noexcept;
     /// Closes the socket; call only after run() has returned.
@@ -65,6 +74,8 @@ private:
     resolve::ResolveStats stats_;
     resolve::Responder responder_;
     const table::Table empty_table_;
+    Reclaimer* reclaimer_ = nullptr;
+    unsigned reader_id_ = 0;
 
     std::vector<RxSlot> rx_;
     std::vector<mmsghdr> rx_msgs_;

@@ -139,6 +139,22 @@ def test_tcp_goes_through_the_exception_path(d):
     assert sum(t["answers"] for t in tcp) >= 2, tcp
 
 
+def test_y_reload_republishes_to_the_workers(d):
+    """A reload hands the new table to the workers through RCU (Dataplane::publish waits for
+    every worker's quiescent state): it must return, and the workers answer from it."""
+    before = d.ctl_json("status")["table"]["generation"]
+    r = d.ctl("reload")
+    assert r.returncode == 0 and "reloaded" in r.stdout, (r.stdout, r.stderr, d.read_log())
+    assert d.ctl_json("status")["table"]["generation"] == before + 1
+    q_before, _ = lcore_queue(d)
+    for server in (SRV4, SRV6):
+        r = dig("@" + server, "--json", "88.100.1/SN-0002", netns=CLI)
+        assert r.returncode == 0, (server, r.stderr)
+        assert json.loads(r.stdout)["handle"] == "88.100.1/SN-0002"
+    q_after, _ = lcore_queue(d)
+    assert q_after["answers"]["answers"] >= q_before["answers"]["answers"] + 2
+
+
 def test_z_sigterm_removes_the_taps(d):
     assert d.stop() == 0
     deadline = time.monotonic() + 5

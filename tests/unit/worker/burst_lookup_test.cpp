@@ -95,24 +95,30 @@ TEST(WorkerBurstLookupTest, EveryAnswerMatchesItsHandle)
     EXPECT_EQ(rig.port.buffers_in_use(), 0u);
 }
 
+/// `v` with one octet replaced (the explicit checks also keep g++'s -Wnull-dereference quiet).
+std::vector<std::uint8_t> with_octet(std::vector<std::uint8_t> v, std::size_t at, std::uint8_t octet)
+{
+    if (std::uint8_t* p = v.data(); p != nullptr && at < v.size())
+        p[at] = octet;
+    return v;
+}
+
 TEST(PeekResolutionHandleTest, OnlyOneDatagramResolutionRequests)
 {
     const auto req = request_payload("88.100.1/abc");
-    const ByteSpan h = wire::peek_resolution_handle(req);
-    EXPECT_EQ(std::string(h.begin(), h.end()), "88.100.1/abc");
-    auto later_piece = req;
-    later_piece[15] = 1; // sequence number 1
-    EXPECT_TRUE(wire::peek_resolution_handle(later_piece).empty());
-    auto other_op = req;
-    other_op[wire::kEnvelopeSize + 3] = 2; // OC_GET_SITE_INFO
-    EXPECT_TRUE(wire::peek_resolution_handle(other_op).empty());
+    EXPECT_EQ(as_string_view(wire::peek_resolution_handle(req)), "88.100.1/abc");
+    // Sequence number 1: a later piece of a multi-datagram request.
+    EXPECT_TRUE(wire::peek_resolution_handle(with_octet(req, 15, 1)).empty());
+    // OC_GET_SITE_INFO.
+    EXPECT_TRUE(wire::peek_resolution_handle(with_octet(req, wire::kEnvelopeSize + 3, 2)).empty());
     for (std::size_t cut = 0; cut < req.size(); ++cut) {
         const ByteSpan p = wire::peek_resolution_handle(ByteSpan(req).first(cut));
         EXPECT_TRUE(p.empty() || p.data() + p.size() <= req.data() + cut) << cut;
     }
-    auto lying = req;
-    lying[wire::kEnvelopeSize + wire::kHeaderSize] = 0x7f; // handle length far past the end
-    EXPECT_TRUE(wire::peek_resolution_handle(lying).empty());
+    // A handle length far past the end.
+    EXPECT_TRUE(wire::peek_resolution_handle(
+                    with_octet(req, wire::kEnvelopeSize + wire::kHeaderSize, 0x7f))
+                    .empty());
 }
 
 } // namespace
