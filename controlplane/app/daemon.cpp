@@ -283,6 +283,16 @@ std::string Daemon::status_json() const
                   {"homed_prefixes", table_ ? table_->homed_prefixes() : std::vector<std::string>{}},
                   {"load_seconds", load_report_.seconds},
                   {"generation", generation_}};
+    if (table_) {
+        // What the table costs beyond the values it serves (DESIGN.md section 7: <= 64 B).
+        const std::size_t n = table_->size();
+        j["table"]["memory_bytes"] = table_->memory_bytes();
+        j["table"]["shards"] = table_->shard_count();
+        j["table"]["bytes_per_identifier"] = n ? table_->memory_bytes() / n : 0;
+        j["table"]["overhead_bytes_per_identifier"] =
+            n ? (table_->memory_bytes() - std::min(table_->memory_bytes(), table_->value_bytes())) / n
+              : 0;
+    }
     j["reload"] = {{"reloads", reloads_},
                    {"failures", reload_failures_},
                    {"last_unix", last_reload_unix_},

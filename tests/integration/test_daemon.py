@@ -276,6 +276,11 @@ def test_idpathctl_status_lookup_stats(d):
     st = d.ctl_json("status")
     assert st["node"]["id"] == "it-node" and st["table"]["handles"] >= 10000
     assert st["table"]["homed_prefixes"] == ["88.100.1", "88.200.7"]
+    t = st["table"]
+    # The table's memory: every encoded value plus the index, reported per identifier.
+    assert t["memory_bytes"] > t["value_bytes"] > 0 and t["shards"] >= 1
+    assert t["bytes_per_identifier"] == t["memory_bytes"] // t["handles"]
+    assert 0 < t["overhead_bytes_per_identifier"] < t["bytes_per_identifier"]
     look = d.ctl_json("lookup", "88.100.1/abc")
     assert [v["index"] for v in look["values"]] == [1, 2, 3, 100]
     before = d.ctl_json("stats")["total"].get("requests", 0)
