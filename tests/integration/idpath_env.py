@@ -36,6 +36,23 @@ def dataplane_yaml(section):
     return "dataplane:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in section.items())
 
 
+def delete_namespaces(*names):
+    """Removes network namespaces a test made (absent ones are fine)."""
+    for ns in names:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def stop_then_delete(d, *namespaces):
+    """A namespace test's teardown: the daemon (if started) must exit 0 on SIGTERM; the
+    namespaces go either way."""
+    try:
+        if d:
+            rc = d.stop()
+            assert rc == 0, rc
+    finally:
+        delete_namespaces(*namespaces)
+
+
 def netns_prefix(ns):
     return ["ip", "netns", "exec", ns] if ns else []
 

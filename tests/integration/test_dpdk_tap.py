@@ -10,7 +10,7 @@ import time
 
 from harness import Skip, main
 import handle_codec as hc
-from idpath_env import SOURCE, Daemon, dig, replay_vector
+from idpath_env import SOURCE, Daemon, dig, replay_vector, stop_then_delete
 
 SRV, CLI = "idptap-srv", "idptap-cli"
 NIC, EXC = "idptap0", "idptx0"
@@ -30,13 +30,7 @@ def in_cli(*cmd, timeout=20):
 
 
 def teardown(d):
-    try:
-        if d:
-            rc = d.stop()
-            assert rc == 0, rc
-    finally:
-        for ns in (SRV, CLI):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    stop_then_delete(d, SRV, CLI)
 
 
 def setup():

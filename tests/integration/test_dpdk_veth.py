@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 
 from harness import Skip, main
-from idpath_env import Daemon, dig
+from idpath_env import Daemon, dig, delete_namespaces
 
 SRV, CLI = "idpdt-srv", "idpdt-cli"
 SRV_IF, CLI_IF = "idpdv0", "idpdv1"
@@ -129,8 +129,7 @@ def teardown(ctx):
             if not c.stopped:
                 c.stop()
     finally:
-        for ns in (SRV, CLI):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        delete_namespaces(SRV, CLI)
 
 
 def setup():

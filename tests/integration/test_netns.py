@@ -8,7 +8,7 @@ import subprocess
 
 import handle_codec as hc
 from harness import Skip, main
-from idpath_env import SOURCE, Daemon, dig, replay_vector
+from idpath_env import SOURCE, Daemon, dig, replay_vector, stop_then_delete
 
 SRV, CLI = "idpit-srv", "idpit-cli"
 SRV4, SRV6 = "192.0.2.1", "2001:db8:1::1"
@@ -19,13 +19,7 @@ def sh(*cmd):
 
 
 def teardown(d):
-    try:
-        if d:
-            rc = d.stop()
-            assert rc == 0, rc
-    finally:
-        for ns in (SRV, CLI):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    stop_then_delete(d, SRV, CLI)
 
 
 def setup():

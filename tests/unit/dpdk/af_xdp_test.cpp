@@ -24,6 +24,7 @@
 #include "drivers/dpdk/eal.hpp"
 #include "drivers/xdp/xdp_adopt.hpp"
 #include "drivers/xdp/xdp_loader.hpp"
+#include "drivers/socket/unique_fd.hpp"
 #include "tests/unit/xdp/netns.hpp"
 
 namespace idpath::dpdk {
@@ -36,21 +37,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint16_t service_port = 2641;
 constexpr std::uint16_t other_port = 5353;
 
-class Socket {
-public:
-    explicit Socket(int fd) : fd_(fd) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-};
+/// Sockets the test opens, closed on scope exit.
+using Socket = idpath::socket::UniqueFd;
 
 /// A kernel socket bound to any IPv4 address in the calling thread's namespace.
 int kernel_socket(int type, std::uint16_t port)
@@ -181,15 +169,15 @@ TEST(AfXdp, DpdkAttachesIdpathProgramAndReceivesServiceUdp)
     Socket udp_service(kernel_socket(SOCK_DGRAM, service_port));
     Socket udp_other(kernel_socket(SOCK_DGRAM, other_port));
     Socket tcp_listener(kernel_socket(SOCK_STREAM, service_port));
-    ASSERT_GE(udp_service.fd(), 0);
-    ASSERT_GE(udp_other.fd(), 0);
-    ASSERT_GE(tcp_listener.fd(), 0);
+    ASSERT_GE(udp_service.get(), 0);
+    ASSERT_GE(udp_other.get(), 0);
+    ASSERT_GE(tcp_listener.get(), 0);
 
     // DPDK loaded the program from the file, so its port map is empty: nothing is steered yet.
     ASSERT_TRUE(xdp::test::send_udp(net.client_ns(), NetnsPair::server_ip, service_port));
-    EXPECT_TRUE(readable(udp_service.fd(), 2000)) << "unadopted, UDP 2641 goes to the kernel";
+    EXPECT_TRUE(readable(udp_service.get(), 2000)) << "unadopted, UDP 2641 goes to the kernel";
     std::array<char, 64> drain{};
-    (void)::recv(udp_service.fd(), drain.data(), drain.size(), MSG_DONTWAIT);
+    (void)::recv(udp_service.get(), drain.data(), drain.size(), MSG_DONTWAIT);
     const Received unadopted = poll_rx(port, std::chrono::milliseconds(200),
         [](const Received&) { return false; });
     EXPECT_EQ(unadopted.service_v4 + unadopted.service_v6 + unadopted.other, 0);
@@ -208,10 +196,10 @@ TEST(AfXdp, DpdkAttachesIdpathProgramAndReceivesServiceUdp)
     EXPECT_EQ(service.service_v4, 1) << "IPv4 UDP 2641 must reach rx_burst";
     EXPECT_EQ(service.service_v6, 1) << "IPv6 UDP 2641 must reach rx_burst";
     EXPECT_EQ(service.other, 0);
-    EXPECT_FALSE(readable(udp_service.fd(), 0)) << "adopted, UDP 2641 skips the kernel";
+    EXPECT_FALSE(readable(udp_service.get(), 0)) << "adopted, UDP 2641 skips the kernel";
 
     ASSERT_TRUE(xdp::test::send_udp(net.client_ns(), NetnsPair::server_ip, other_port));
-    EXPECT_TRUE(readable(udp_other.fd(), 1000)) << "UDP 5353 must reach the kernel socket";
+    EXPECT_TRUE(readable(udp_other.get(), 1000)) << "UDP 5353 must reach the kernel socket";
     EXPECT_TRUE(xdp::test::ping(net.client_ns(), NetnsPair::server_ip))
         << "ICMP must reach the kernel";
     {
@@ -222,7 +210,7 @@ TEST(AfXdp, DpdkAttachesIdpathProgramAndReceivesServiceUdp)
         to.sin_family = AF_INET;
         to.sin_port = htons(service_port);
         ::inet_pton(AF_INET, NetnsPair::server_ip, &to.sin_addr);
-        EXPECT_EQ(::connect(client.fd(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)), 0)
+        EXPECT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)), 0)
             << "TCP 2641 must reach the kernel listener: " << std::strerror(errno);
     }
     const Received rest = poll_rx(port, std::chrono::milliseconds(300),

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "drivers/xdp/xdp_loader.hpp"
+#include "drivers/socket/unique_fd.hpp"
 #include "tests/unit/xdp/netns.hpp"
 
 namespace idpath::xdp {
@@ -32,21 +33,8 @@ using test::NetnsPair;
 constexpr int wait_ms = 1000;
 constexpr int absent_wait_ms = 300;
 
-class Socket {
-public:
-    explicit Socket(int fd) : fd_(fd) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-};
+/// Sockets the test opens, closed on scope exit.
+using Socket = idpath::socket::UniqueFd;
 
 sockaddr_in address(const char* ip, std::uint16_t port)
 {
@@ -124,7 +112,7 @@ protected:
         Socket client(client_socket(SOCK_DGRAM));
         const sockaddr_in to = address(NetnsPair::server_ip, port);
         const char payload[] = "idpath";
-        if (::sendto(client.fd(), payload, sizeof(payload), 0,
+        if (::sendto(client.get(), payload, sizeof(payload), 0,
                 reinterpret_cast<const sockaddr*>(&to), sizeof(to))
             != static_cast<ssize_t>(sizeof(payload)))
             return false;
@@ -141,18 +129,18 @@ protected:
         Socket listener(bound_socket(SOCK_STREAM, port));
         Socket client(client_socket(SOCK_STREAM));
         const timeval timeout{2, 0};
-        ::setsockopt(client.fd(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+        ::setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
         const sockaddr_in to = address(NetnsPair::server_ip, port);
-        if (listener.fd() < 0
-            || ::connect(client.fd(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)) != 0)
+        if (listener.get() < 0
+            || ::connect(client.get(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)) != 0)
             return false;
-        if (!readable(listener.fd(), wait_ms))
+        if (!readable(listener.get(), wait_ms))
             return false;
-        Socket served(::accept(listener.fd(), nullptr, nullptr));
-        if (::send(client.fd(), "hdl", 3, 0) != 3 || !readable(served.fd(), wait_ms))
+        Socket served(::accept(listener.get(), nullptr, nullptr));
+        if (::send(client.get(), "hdl", 3, 0) != 3 || !readable(served.get(), wait_ms))
             return false;
         std::array<char, 8> buffer{};
-        return ::recv(served.fd(), buffer.data(), buffer.size(), 0) == 3;
+        return ::recv(served.get(), buffer.data(), buffer.size(), 0) == 3;
     }
 
     std::uint32_t attached_id()
@@ -191,8 +179,8 @@ TEST_F(XdpAttachTest, ServiceUdpIsSteeredAndTheRestPasses)
     ATTACH_OR_SKIP(program, XdpOptions{});
     Socket udp_service(bound_socket(SOCK_DGRAM, 2641));
     Socket udp_other(bound_socket(SOCK_DGRAM, 5353));
-    ASSERT_GE(udp_service.fd(), 0);
-    ASSERT_GE(udp_other.fd(), 0);
+    ASSERT_GE(udp_service.get(), 0);
+    ASSERT_GE(udp_other.get(), 0);
 
     EXPECT_TRUE(ping()) << "ICMP (and ARP before it) must pass to the kernel";
     EXPECT_TRUE(tcp_works(2641)) << "TCP 2641 must reach the kernel listener";
@@ -204,14 +192,14 @@ TEST_F(XdpAttachTest, ServiceUdpIsSteeredAndTheRestPasses)
     EXPECT_EQ(before->no_socket, 0u);
     EXPECT_EQ(before->other_port, 0u);
 
-    EXPECT_TRUE(udp_arrives(udp_other.fd(), 5353, wait_ms)) << "UDP to another port passes";
+    EXPECT_TRUE(udp_arrives(udp_other.get(), 5353, wait_ms)) << "UDP to another port passes";
     auto mid = program->counters();
     ASSERT_TRUE(mid.ok());
     EXPECT_EQ(mid->other_port, 1u);
     EXPECT_EQ(mid->no_socket, 0u);
 
     // No AF_XDP socket is bound, so the redirect fails and the default fallback passes it on.
-    EXPECT_TRUE(udp_arrives(udp_service.fd(), 2641, wait_ms));
+    EXPECT_TRUE(udp_arrives(udp_service.get(), 2641, wait_ms));
     auto after = program->counters();
     ASSERT_TRUE(after.ok());
     print(after.value());
@@ -231,8 +219,8 @@ TEST_F(XdpAttachTest, DropFallbackKeepsServiceUdpFromTheKernel)
 
     EXPECT_TRUE(ping());
     EXPECT_TRUE(tcp_works(2641));
-    EXPECT_TRUE(udp_arrives(udp_other.fd(), 5353, wait_ms));
-    EXPECT_FALSE(udp_arrives(udp_service.fd(), 2641, absent_wait_ms))
+    EXPECT_TRUE(udp_arrives(udp_other.get(), 5353, wait_ms));
+    EXPECT_FALSE(udp_arrives(udp_service.get(), 2641, absent_wait_ms))
         << "UDP 2641 must not reach the kernel socket";
     auto c = program->counters();
     ASSERT_TRUE(c.ok());
@@ -512,10 +500,10 @@ TEST_F(XdpAttachTest, ServiceUdpReachesTheAfXdpSocket)
     Socket udp_service(bound_socket(SOCK_DGRAM, 2641));
     Socket udp_other(bound_socket(SOCK_DGRAM, 5353));
 
-    EXPECT_FALSE(udp_arrives(udp_service.fd(), 2641, absent_wait_ms))
+    EXPECT_FALSE(udp_arrives(udp_service.get(), 2641, absent_wait_ms))
         << "UDP 2641 must go to the AF_XDP socket, not the kernel";
     EXPECT_EQ(xsk.next_udp_port(), 2641);
-    EXPECT_TRUE(udp_arrives(udp_other.fd(), 5353, wait_ms));
+    EXPECT_TRUE(udp_arrives(udp_other.get(), 5353, wait_ms));
     EXPECT_TRUE(ping());
     EXPECT_TRUE(tcp_works(2641));
     auto c = program->counters();
