@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace idpath {
@@ -98,14 +99,18 @@ TEST(Reclaimer, StressReadersNeverSeeFreedMemory)
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> bad{0};
     std::atomic<std::uint64_t> reads{0};
+    std::atomic<unsigned> started{0};
 
     std::vector<std::thread> readers;
     for (unsigned t = 0; t < kReaders; ++t) {
         const unsigned id = r.register_thread();
         readers.emplace_back([&, id, t] {
             std::uint64_t n = 0;
+            bool counted = false;
             while (!stop.load(std::memory_order_relaxed)) {
                 r.online(id);
+                if (!std::exchange(counted, true))
+                    started.fetch_add(1);
                 for (int batch = 0; batch < 16; ++batch) {
                     const Box* box = current.load(std::memory_order_seq_cst);
                     for (int k = 0; k < 8; ++k)
@@ -124,6 +129,10 @@ TEST(Reclaimer, StressReadersNeverSeeFreedMemory)
             reads.fetch_add(n);
         });
     }
+    // Swaps only once every reader reads: on a loaded machine the writer could otherwise finish
+    // before any reader was scheduled, and the test would check nothing.
+    while (started.load() < kReaders)
+        std::this_thread::yield();
     for (int i = 1; i <= kSwaps; ++i) {
         Box* fresh = new Box{static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(i) * 3};
         Box* old = current.exchange(fresh, std::memory_order_seq_cst);
