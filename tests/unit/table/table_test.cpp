@@ -108,7 +108,7 @@ TEST(ShardedTable, HitsAndMisses)
 
 TEST(ShardedTable, EmptyTables)
 {
-    const auto built = TableBuilder{}.build();
+    const std::shared_ptr<const Table> built = TableBuilder{}.build();
     const Table unbuilt;
     for (const Table* t : {built.get(), &unbuilt}) {
         EXPECT_EQ(t->size(), 0u);
