@@ -15,6 +15,7 @@
 #include "controlplane/log/log.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "drivers/dpdk/dataplane.hpp"
+#include "drivers/dpdk/hugepage_source.hpp"
 #include "drivers/xdp/xdp_adopt.hpp"
 
 namespace idpath::app {
@@ -114,7 +115,7 @@ DpdkMode::DpdkMode(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 DpdkMode::~DpdkMode()
 {
-    stop();
+    close();
 }
 
 bool dpdk_available()
@@ -122,8 +123,7 @@ bool dpdk_available()
     return true;
 }
 
-Result<std::unique_ptr<DpdkMode>, std::string>
-DpdkMode::start(const config::Config& cfg, const resolve::Policy& policy, const table::Table* table)
+Result<std::unique_ptr<DpdkMode>, std::string> DpdkMode::open(const config::Config& cfg)
 {
     const config::Config::Dataplane& c = cfg.dataplane;
     auto st = std::make_unique<State>();
@@ -205,24 +205,40 @@ DpdkMode::start(const config::Config& cfg, const resolve::Policy& policy, const 
                 return Err{"dataplane: the silent socket for net_af_packet: " + fd.error()};
             st->silent_fds.push_back(*fd);
         }
-    if (auto r = st->dataplane->launch(policy, table); !r)
-        return Err{"dataplane: " + r.error()};
-    std::string devs;
-    for (const auto& d : st->dataplane->devices())
-        devs += (devs.empty() ? "" : ", ") + d.name + " (" + d.driver + ", " +
-                std::to_string(d.queues) + " queue" + (d.queues == 1 ? "" : "s") + ")";
-    log::info("dataplane: ", st->dataplane->worker_count(), " worker lcore(s) polling ", devs);
+    // The workers read the table on the lcores polling the first device: its node.
+    const int socket = st->dataplane->devices().front().numa_socket;
+    if (c.hugepages && dpdk::HugepageSource::instance().install(socket))
+        log::info("table memory: DPDK hugepages", socket >= 0 ? ", NUMA node " + std::to_string(socket) : "");
     return std::unique_ptr<DpdkMode>(new DpdkMode(std::move(st)));
 }
 
+Result<bool, std::string> DpdkMode::launch(const resolve::Policy& policy, const table::Table* table)
+{
+    if (!state_ || !state_->dataplane)
+        return Err{std::string("dataplane: not open")};
+    if (auto r = state_->dataplane->launch(policy, table); !r)
+        return Err{"dataplane: " + r.error()};
+    std::string devs;
+    for (const auto& d : state_->dataplane->devices())
+        devs += (devs.empty() ? "" : ", ") + d.name + " (" + d.driver + ", " +
+                std::to_string(d.queues) + " queue" + (d.queues == 1 ? "" : "s") + ")";
+    log::info("dataplane: ", state_->dataplane->worker_count(), " worker lcore(s) polling ", devs);
+    return true;
+}
+
 void DpdkMode::stop()
+{
+    if (state_ && state_->dataplane)
+        state_->dataplane->stop();
+}
+
+void DpdkMode::close()
 {
     if (!state_)
         return;
     // The workers first, then the ports (closing an AF_XDP port detaches the program, closing
     // a net_pcap port flushes its output), then EAL.
-    if (state_->dataplane)
-        state_->dataplane->stop();
+    stop();
     state_->xdp.clear();
     state_->dataplane.reset();
     state_.reset();

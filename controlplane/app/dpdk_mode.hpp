@@ -2,9 +2,14 @@
 /// idpathd in `dataplane.mode: dpdk` (docs/dpdk.md): turns the config into DPDK data plane
 /// options, prepares what the devices need from the kernel (the XDP program for net_af_xdp,
 /// the kernel's addresses, a silent socket for net_af_packet), runs the workers and reports
-/// their counters. Built only with DPDK; without it start() fails saying so.
-/// Thread-safety: start/stop/publish from one control thread at a time; status()/stats() from the admin thread
-/// (they read single-writer counters).
+/// their counters. Built only with DPDK; without it open() fails saying so.
+///
+/// Lifecycle: open() (EAL, ports, XDP; with hugepages, table::Buffer allocates from DPDK's heap
+/// from then on) → the caller builds its table → launch() (workers answer from it) → stop()
+/// (workers return) → the caller frees every table → close() or destruction (ports closed, EAL
+/// cleaned up: DPDK memory is gone after that).
+/// Thread-safety: open/launch/stop/close/publish from one control thread at a time;
+/// status()/stats() from the admin thread (they read single-writer counters).
 
 #include <memory>
 #include <string>
@@ -22,15 +27,23 @@ namespace idpath::app {
 
 class DpdkMode {
 public:
-    static Result<std::unique_ptr<DpdkMode>, std::string>
-    start(const config::Config& cfg, const resolve::Policy& policy, const table::Table* table);
+    /// Initialises EAL and starts the ports; no worker polls yet. With dataplane.hugepages,
+    /// installs the hugepage BlockSource (on the first device's NUMA node) for the tables
+    /// built from now on.
+    static Result<std::unique_ptr<DpdkMode>, std::string> open(const config::Config& cfg);
     ~DpdkMode();
     DpdkMode(const DpdkMode&) = delete;
     DpdkMode& operator=(const DpdkMode&) = delete;
 
-    /// Stops the workers, closes the ports (a net_pcap output is flushed, DPDK detaches the
-    /// XDP program) and cleans EAL up. Idempotent.
+    /// Starts the workers answering from `table`. `policy` and `table` must stay valid until
+    /// stop() (or a publish() replaces the table).
+    Result<bool, std::string> launch(const resolve::Policy& policy, const table::Table* table);
+
+    /// Stops the workers; ports and counters stay. Idempotent.
     void stop();
+    /// stop(), then closes the ports (a net_pcap output is flushed, DPDK detaches the XDP
+    /// program) and cleans EAL up. Free every table built since open() first. Idempotent.
+    void close();
 
     /// Makes the workers answer from `table`; returns once no worker can still be reading the
     /// previous one (rte_rcu_qsbr), so the caller may free it. Main (control) thread.

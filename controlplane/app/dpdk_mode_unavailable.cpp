@@ -14,14 +14,20 @@ bool dpdk_available()
     return false;
 }
 
-Result<std::unique_ptr<DpdkMode>, std::string>
-DpdkMode::start(const config::Config&, const resolve::Policy&, const table::Table*)
+Result<std::unique_ptr<DpdkMode>, std::string> DpdkMode::open(const config::Config&)
 {
     return Err{std::string("dataplane.mode is dpdk, but this idpathd was built without DPDK "
                            "(libdpdk-dev and libbpf-dev at build time)")};
 }
 
+Result<bool, std::string> DpdkMode::launch(const resolve::Policy&, const table::Table*)
+{
+    return Err{std::string("dataplane: not built with DPDK")};
+}
+
 void DpdkMode::stop() {}
+
+void DpdkMode::close() {}
 
 void DpdkMode::publish(const table::Table*) {}
 

@@ -197,6 +197,7 @@ Result<std::unique_ptr<Dataplane>, std::string> Dataplane::open(DataplaneOptions
             if (!port)
                 return Err{port.error()};
             p.info.port_id = *port;
+            p.info.numa_socket = rte_eth_dev_socket_id(*port);
             p.info.name = ethdev_name(p.info.spec);
             rte_eth_dev_info info{};
             if (int rc = rte_eth_dev_info_get(*port, &info); rc != 0)

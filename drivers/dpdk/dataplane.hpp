@@ -60,6 +60,7 @@ struct DeviceInfo {
     std::string name;   // the ethdev name ("net_af_xdp0", "0000:01:00.0")
     std::string driver; // the PMD ("net_af_xdp", "net_ice")
     std::uint16_t port_id = 0;
+    int numa_socket = -1; // the device's NUMA node (rte_eth_dev_socket_id), -1 if unknown
     packet::MacAddress mac{};
     std::uint16_t queues = 0;
     bool rss = false;

@@ -7,6 +7,8 @@
 
 #include <atomic>
 
+#include "drivers/dpdk/hugepage_source.hpp"
+
 namespace idpath::dpdk {
 namespace {
 
@@ -54,6 +56,8 @@ Result<std::unique_ptr<Eal>, std::string> Eal::init(const EalOptions& o)
 
 Eal::~Eal()
 {
+    // Cleanup unmaps the heap: no table block may be rte_free()d after this.
+    HugepageSource::instance().retire();
     rte_eal_cleanup();
     // DPDK 22.11 cannot initialise EAL again after cleanup; g_live stays set on purpose.
 }

@@ -29,8 +29,48 @@ def in_cli(*cmd, timeout=20):
                           timeout=timeout)
 
 
+# The daemon runs with hugepages when this test can reserve them (the table then lives in DPDK's
+# heap), with --no-huge otherwise; the count is given back in teardown.
+NR_HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+FREE_HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+WANT_PAGES = 256  # memory_mb 256 (128 pages) and the sample table with room to reload
+reserved = {"original": None, "hugepages": False}
+
+
+def read_pages(path):
+    try:
+        with open(path) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def reserve_hugepages():
+    original, free = read_pages(NR_HUGEPAGES), read_pages(FREE_HUGEPAGES)
+    if original is None or free is None:
+        return False
+    if free < WANT_PAGES:
+        reserved["original"] = original
+        try:
+            with open(NR_HUGEPAGES, "w") as f:
+                f.write(str(original + WANT_PAGES - free))
+        except OSError:
+            return False
+    return (read_pages(FREE_HUGEPAGES) or 0) >= WANT_PAGES
+
+
+def release_hugepages():
+    if reserved["original"] is not None:
+        with open(NR_HUGEPAGES, "w") as f:
+            f.write(str(reserved["original"]))
+        reserved["original"] = None
+
+
 def teardown(d):
-    stop_then_delete(d, SRV, CLI)
+    try:
+        stop_then_delete(d, SRV, CLI)
+    finally:
+        release_hugepages()
 
 
 def setup():
@@ -43,8 +83,9 @@ def setup():
     sh("ip", "netns", "add", CLI)
     sh("ip", "-n", SRV, "link", "set", "lo", "up")
     sh("ip", "-n", CLI, "link", "set", "lo", "up")
+    reserved["hugepages"] = reserve_hugepages()
     d = Daemon(udp=(), tcp=("0.0.0.0:2641", "[::]:2641"), netns=SRV, dataplane={
-        "mode": "dpdk", "lcores": "0-1", "hugepages": False, "memory_mb": 256,
+        "mode": "dpdk", "lcores": "0-1", "hugepages": reserved["hugepages"], "memory_mb": 256,
         "file_prefix": "idptap", "devices": [f"net_tap0,iface={NIC}"],
         "ipv4": [SRV4], "ipv6": [SRV6], "neighbors": "answer", "other_traffic": "exception",
         "exception_prefix": "idptx", "idle_sleep_us": 50,
@@ -83,6 +124,19 @@ def test_status_names_the_exception_interface(d):
     rows = [line.split() for line in table.splitlines()]
     assert ["1", "net_tap0"] == rows[1][:2], table
     assert any(r and r[0] == exc[0]["device"] for r in rows), table
+
+
+def test_status_says_where_the_table_lives(d):
+    t = d.ctl_json("status")["table"]
+    if reserved["hugepages"]:
+        assert t["memory"] == "dpdk-hugepages", t
+        assert t["memory_kinds"]["dpdk-hugepages"] >= t["memory_bytes"] > 0, t
+        assert t["memory_fallbacks"] == 0, t
+        assert "--in-memory" in d.ctl_json("status")["dataplane"]["eal_arguments"]
+    else:
+        assert t["memory"] == "anonymous", t
+        assert "--no-huge" in d.ctl_json("status")["dataplane"]["eal_arguments"]
+    assert d.ctl_json("stats")["table"]["memory"] == t["memory"]
 
 
 def test_udp_answers_come_from_the_workers(d):
@@ -136,10 +190,14 @@ def test_tcp_goes_through_the_exception_path(d):
 def test_y_reload_republishes_to_the_workers(d):
     """A reload hands the new table to the workers through RCU (Dataplane::publish waits for
     every worker's quiescent state): it must return, and the workers answer from it."""
-    before = d.ctl_json("status")["table"]["generation"]
+    before = d.ctl_json("status")["table"]
     r = d.ctl("reload")
     assert r.returncode == 0 and "reloaded" in r.stdout, (r.stdout, r.stderr, d.read_log())
-    assert d.ctl_json("status")["table"]["generation"] == before + 1
+    after = d.ctl_json("status")["table"]
+    assert after["generation"] == before["generation"] + 1
+    # The new generation where the old one was; the old one's blocks are freed.
+    assert after["memory"] == before["memory"], (before, after)
+    assert after["memory_kinds"] == before["memory_kinds"], (before, after)
     q_before, _ = lcore_queue(d)
     for server in (SRV4, SRV6):
         r = dig("@" + server, "--json", "88.100.1/SN-0002", netns=CLI)
@@ -147,6 +205,25 @@ def test_y_reload_republishes_to_the_workers(d):
         assert json.loads(r.stdout)["handle"] == "88.100.1/SN-0002"
     q_after, _ = lcore_queue(d)
     assert q_after["answers"]["answers"] >= q_before["answers"]["answers"] + 2
+
+
+def test_y_updates_reach_the_workers(d):
+    """`idpathctl update` changes the table the workers read, in place: a created handle is
+    answered by the workers, a deleted one is not found (and the grace period, rte_rcu_qsbr,
+    returns)."""
+    path = os.path.join(d.tmp.name, "updates.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"op": "create", "handle": "88.100.1/upd-1",
+                            "values": [{"index": 1, "type": "URL", "data": "https://example.org/u1"}]}) + "\n")
+        f.write(json.dumps({"op": "delete", "handle": "88.100.1/SN-0003"}) + "\n")
+    r = d.ctl("update", path)
+    assert r.returncode == 0 and "updated: 2 applied, 0 refused" in r.stdout, (r.stdout, r.stderr, d.read_log())
+    for server in (SRV4, SRV6):
+        r = dig("@" + server, "--json", "88.100.1/upd-1", netns=CLI)
+        assert r.returncode == 0, (server, r.stdout, r.stderr)
+        assert json.loads(r.stdout)["values"][0]["data"] == "https://example.org/u1", r.stdout
+        r = dig("@" + server, "--json", "88.100.1/SN-0003", netns=CLI)
+        assert r.returncode != 0 and "100" in (r.stdout + r.stderr), (r.stdout, r.stderr)
 
 
 def test_z_sigterm_removes_the_taps(d):
