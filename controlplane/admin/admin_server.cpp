@@ -17,7 +17,6 @@ namespace idpath::admin {
 namespace {
 
 constexpr std::size_t kMaxCommand = 4096;
-constexpr int kClientTimeoutMs = 5000;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
@@ -49,7 +48,10 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
 
 } // namespace
 
-AdminServer::AdminServer(std::string path, Handler handler) : path_(std::move(path)), handler_(std::move(handler)) {}
+AdminServer::AdminServer(std::string path, Handler handler, int io_timeout_ms)
+    : path_(std::move(path)), handler_(std::move(handler)), io_timeout_ms_(io_timeout_ms)
+{
+}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -119,7 +121,8 @@ void AdminServer::run()
 
 void AdminServer::serve_one(int fd)
 {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kClientTimeoutMs);
+    const auto io_timeout = std::chrono::milliseconds(io_timeout_ms_);
+    auto deadline = std::chrono::steady_clock::now() + io_timeout;
     std::string command;
     char buf[512];
     while (command.find('\n') == std::string::npos && command.size() < kMaxCommand) {
@@ -147,6 +150,8 @@ void AdminServer::serve_one(int fd)
     }
     if (reply.empty() || reply.back() != '\n')
         reply += '\n';
+    // The handler's own time is not the client's fault; writing the reply gets a fresh budget.
+    deadline = std::chrono::steady_clock::now() + io_timeout;
     std::size_t off = 0;
     while (off < reply.size()) {
         if (!wait_for(fd, POLLOUT, deadline))
@@ -158,6 +163,13 @@ void AdminServer::serve_one(int fd)
             return;
         off += static_cast<std::size_t>(n);
     }
+}
+
+int default_timeout_ms(std::string_view command)
+{
+    const std::string_view verb = command.substr(0, command.find(' '));
+    const bool long_running = verb == "reload" || verb == "snapshot" || verb == "update";
+    return long_running ? kLongCommandTimeoutMs : AdminServer::kIoTimeoutMs;
 }
 
 Result<std::string, std::string> admin_request(const std::string& path, std::string_view command, int timeout_ms)
@@ -185,7 +197,7 @@ Result<std::string, std::string> admin_request(const std::string& path, std::str
     for (;;) {
         if (!wait_for(fd, POLLIN, deadline)) {
             ::close(fd);
-            return Err{std::string("timed out waiting for the daemon")};
+            return Err{"no reply from the daemon within " + std::to_string((timeout_ms + 999) / 1000) + " s"};
         }
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)

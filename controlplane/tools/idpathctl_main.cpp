@@ -1,14 +1,17 @@
 // idpathctl: talks to a running idpathd over its local admin socket (docs/operations.md).
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "controlplane/admin/admin_server.hpp"
+#include "controlplane/snapshot/snapshot_describe.hpp"
 #include "controlplane/tools/ctl_format.hpp"
 
 namespace {
@@ -18,7 +21,7 @@ constexpr const char* kDefaultSocket = "/run/idpath/idpathd.sock";
 void usage(std::FILE* out)
 {
     std::fprintf(out,
-                 "usage: idpathctl [-s SOCKET] COMMAND [ARGS]\n"
+                 "usage: idpathctl [-s SOCKET] [-t SECONDS] COMMAND [ARGS]\n"
                  "\n"
                  "commands:\n"
                  "  status            node, table and listener summary\n"
@@ -27,12 +30,44 @@ void usage(std::FILE* out)
                  "  lookup HANDLE     what the table holds for HANDLE (JSON)\n"
                  "  reload            re-read the config file and the identifier data; the old\n"
                  "                    table keeps serving if either is rejected\n"
+                 "  update FILE       apply a JSON-lines file of changes to the serving table\n"
+                 "                    (docs/data-format.md, \"Updates\")\n"
+                 "  snapshot save [FILE]\n"
+                 "                    write the serving table to FILE (default data.snapshot)\n"
+                 "  snapshot info FILE [--shards] [--verify]\n"
+                 "                    describe a snapshot file (read here, no daemon needed)\n"
                  "  ping              check that the daemon answers\n"
                  "\n"
                  "  -s, --socket PATH admin socket (default $IDPATH_ADMIN_SOCKET or %s)\n"
+                 "  -t, --timeout SECONDS\n"
+                 "                    how long to wait for the reply (default 5; reload, snapshot\n"
+                 "                    and update: 900, they run as long as the data takes)\n"
                  "\n"
                  "exit status: 0 ok, 1 the daemon reported an error, 2 usage, 3 daemon unreachable\n",
                  kDefaultSocket);
+}
+
+/// `snapshot info FILE [--shards] [--verify]`: the file's header (and shards) as JSON.
+int snapshot_info(const std::vector<std::string>& words)
+{
+    idpath::snapshot::DescribeOptions options;
+    for (std::size_t i = 3; i < words.size(); ++i) {
+        if (words[i] == "--shards") {
+            options.shards = true;
+        } else if (words[i] == "--verify") {
+            options.verify = true;
+        } else {
+            std::fprintf(stderr, "idpathctl: snapshot info: unknown option %s\n", words[i].c_str());
+            return 2;
+        }
+    }
+    const auto j = idpath::snapshot::describe_snapshot_file(words[2], options);
+    if (!j) {
+        std::fprintf(stderr, "idpathctl: %s\n", j.error().c_str());
+        return 1;
+    }
+    std::printf("%s\n", j->dump(2).c_str());
+    return options.verify && !j->value("verified", false) ? 1 : 0;
 }
 
 } // namespace
@@ -41,6 +76,7 @@ int main(int argc, char** argv)
 {
     std::string socket = std::getenv("IDPATH_ADMIN_SOCKET") ? std::getenv("IDPATH_ADMIN_SOCKET") : kDefaultSocket;
     std::vector<std::string> words;
+    int timeout_ms = 0; // 0: by command
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") {
@@ -55,6 +91,17 @@ int main(int argc, char** argv)
             socket = argv[++i];
             continue;
         }
+        if (a == "-t" || a == "--timeout") {
+            char* end = nullptr;
+            const double seconds = i + 1 < argc ? std::strtod(argv[i + 1], &end) : 0;
+            if (i + 1 >= argc || end == argv[i + 1] || *end != '\0' || !(seconds > 0) || seconds > 86400) {
+                std::fprintf(stderr, "idpathctl: %s needs a number of seconds, above 0 and at most 86400\n", a.c_str());
+                return 2;
+            }
+            ++i;
+            timeout_ms = static_cast<int>(std::ceil(seconds * 1000));
+            continue;
+        }
         if (!a.empty() && a[0] == '-' && words.empty()) {
             std::fprintf(stderr, "idpathctl: unknown option %s\n", a.c_str());
             usage(stderr);
@@ -66,6 +113,11 @@ int main(int argc, char** argv)
         usage(stderr);
         return 2;
     }
+    if (words.size() >= 3 && words[0] == "snapshot" && words[1] == "info")
+        return snapshot_info(words);
+    // The daemon reads and writes files by path, from its own working directory.
+    if ((words.size() == 2 && words[0] == "update") || (words.size() == 3 && words[0] == "snapshot"))
+        words.back() = std::filesystem::absolute(words.back()).lexically_normal().string();
     // `workers` is a view of `stats`, formatted here so the daemon keeps one JSON shape.
     const bool workers_view = words.size() == 1 && words[0] == "workers";
     if (workers_view)
@@ -79,8 +131,9 @@ int main(int argc, char** argv)
         command += (command.empty() ? "" : " ") + w;
     }
 
-    // Loading a large data set takes longer than the admin socket's usual 5 s.
-    const int timeout_ms = words[0] == "reload" ? 600000 : 5000;
+    // Loading or saving a large data set takes minutes; a status should not hang that long.
+    if (timeout_ms == 0)
+        timeout_ms = idpath::admin::default_timeout_ms(command);
     const auto reply = idpath::admin::admin_request(socket, command, timeout_ms);
     if (!reply) {
         std::fprintf(stderr, "idpathctl: %s\n", reply.error().c_str());
