@@ -12,6 +12,8 @@
 #include "dataplane/wire/header.hpp"
 #include "dataplane/wire/message.hpp"
 #include "dataplane/wire/resolution.hpp"
+#include "perf/datagen/generator.hpp"
+#include "perf/datagen/handle_values.hpp"
 
 namespace idpath::bench {
 namespace {
@@ -70,7 +72,34 @@ std::size_t encode_request(std::string_view handle, RequestKind kind, std::uint3
     return m.finish(env, h);
 }
 
+/// idpath-datagen with its default options, so a file it writes holds the same identifiers.
+const datagen::Generator& realistic()
+{
+    static const datagen::Generator gen(datagen::GeneratorConfig{});
+    return gen;
+}
+
+void add_fixed(table::TableBuilder& b, std::size_t n)
+{
+    for (std::size_t i = 0; i < n; ++i)
+        b.add(handle_of(i), values_of(i));
+}
+
+void add_realistic(table::TableBuilder& b, std::size_t n)
+{
+    datagen::Identifier id;
+    for (std::size_t i = 0; i < n; ++i) {
+        realistic().make(i, id);
+        b.add(id.handle, datagen::to_handle_values(id));
+    }
+}
+
 } // namespace
+
+std::string Corpus::handle(std::size_t i) const
+{
+    return kind == CorpusKind::Realistic ? realistic().handle(i) : handle_of(i);
+}
 
 std::string handle_of(std::size_t i)
 {
@@ -79,19 +108,22 @@ std::string handle_of(std::size_t i)
     return buf;
 }
 
-const Corpus& corpus(std::size_t n)
+const Corpus& corpus(std::size_t n, CorpusKind kind)
 {
-    static std::map<std::size_t, std::unique_ptr<Corpus>> built;
-    auto& slot = built[n];
+    static std::map<std::pair<std::size_t, CorpusKind>, std::unique_ptr<Corpus>> built;
+    auto& slot = built[{n, kind}];
     if (!slot) {
         const auto start = std::chrono::steady_clock::now();
         table::TableBuilder b;
         b.home(kPrefix);
-        for (std::size_t i = 0; i < n; ++i)
-            b.add(handle_of(i), values_of(i));
+        if (kind == CorpusKind::Realistic)
+            add_realistic(b, n);
+        else
+            add_fixed(b, n);
         slot = std::make_unique<Corpus>();
         slot->table = std::move(b).build();
         slot->size = n;
+        slot->kind = kind;
         slot->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     return *slot;
@@ -106,7 +138,7 @@ RequestPool make_requests(const Corpus& c, RequestKind kind, std::uint64_t seed)
     for (std::size_t k = 0; k < kPoolSize; ++k) {
         const bool miss = kind == RequestKind::Miss || (kind == RequestKind::Mixed && rng() % 10 == 0);
         const std::size_t i = static_cast<std::size_t>(rng() % c.size);
-        const std::string handle = miss ? std::string(kPrefix) + "/missing-" + std::to_string(k) : handle_of(i);
+        const std::string handle = miss ? std::string(kPrefix) + "/missing-" + std::to_string(k) : c.handle(i);
         sizes[k] = encode_request(handle, kind, static_cast<std::uint32_t>(k),
                                   {p.bytes.data() + k * wire::kMaxUdpDatagram, wire::kMaxUdpDatagram});
         p.keys.push_back(table::normalize(handle));

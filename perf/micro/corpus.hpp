@@ -2,9 +2,13 @@
 /// The benchmark data: an in-memory table of n identifiers with realistic values, and pools of
 /// pre-encoded RESOLUTION requests over it, so a timed loop only resolves.
 ///
-/// Every identifier "88.100.1/bench-<8 digits>" has four values: a URL (~60 octets), an EMAIL,
-/// an HS_ADMIN and a custom type with ~80 octets of JSON (341 octets encoded in all); a full
-/// answer is ~420 octets, one datagram.
+/// Two kinds of identifier sets:
+///  - Fixed: every identifier "88.100.1/bench-<8 digits>" has four values: a URL (~60 octets),
+///    an EMAIL, an HS_ADMIN and a custom type with ~80 octets of JSON (341 octets encoded in
+///    all); a full answer is ~420 octets, one datagram.
+///  - Realistic: idpath-datagen's identifiers (perf/datagen, default options: prefix 88.100.1,
+///    seed 1), built in process: Zipf-skewed handle lengths, 1-6 values of 50-500 octets of data
+///    (docs/idpath-datagen.md); about a third of the answers take two 512-octet datagrams.
 /// Built once per size and kept for the process (1 M identifiers take a few seconds).
 /// Thread-safety: corpus() and make_requests() from the benchmark's main thread.
 
@@ -26,16 +30,22 @@ inline constexpr std::size_t kPoolSize = std::size_t{1} << 16;
 /// The "now" every request and answer is stamped with.
 inline constexpr std::uint32_t kNow = 1'750'000'000;
 
+enum class CorpusKind : std::uint8_t { Fixed, Realistic };
+
 struct Corpus {
     std::shared_ptr<const table::Table> table;
     std::size_t size = 0;
+    CorpusKind kind = CorpusKind::Fixed;
     double build_seconds = 0;
+
+    /// Identifier i's handle (i < size).
+    std::string handle(std::size_t i) const;
 };
 
-/// The table of `n` identifiers, built on first use.
-const Corpus& corpus(std::size_t n);
+/// The table of `n` identifiers of `kind`, built on first use.
+const Corpus& corpus(std::size_t n, CorpusKind kind = CorpusKind::Fixed);
 
-/// "88.100.1/bench-00000042".
+/// "88.100.1/bench-00000042": identifier i of the Fixed corpus.
 std::string handle_of(std::size_t i);
 
 enum class RequestKind : std::uint8_t {

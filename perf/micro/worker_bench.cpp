@@ -1,12 +1,15 @@
 // Google Benchmark of the run loop: items/s is request frames through Worker<MemPort> (classify,
 // resolve, reply in place, one tx_burst per burst) on one core, over a table of 1 k identifiers;
-// the same with checksum offload in both directions; and the UDP reply writer alone, with and
-// without its software checksums.
+// the same with checksum offload in both directions; the full resolve path at scale
+// (BM_ResolvePath: idpath-datagen's realistic identifiers, 1 k to 10 M, hits, misses or both,
+// one request or a full burst per poll); and the UDP reply writer alone, with and without its
+// software checksums.
 // Injecting frames into the MemPort and draining its TX list are inside the timed loop: they are
 // memcpy and free-list work, like a NIC's descriptor handling.
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <vector>
@@ -90,6 +93,71 @@ void BM_WorkerPoll(benchmark::State& state)
         state.SkipWithError("not every request was answered with one datagram");
 }
 BENCHMARK(BM_WorkerPoll)->Arg(1000)->Arg(1000000);
+
+/// The full resolve path at scale (docs/PERFORMANCE.md section 5): request frames through
+/// Worker<MemPort> over a table of idpath-datagen's realistic identifiers (perf/datagen, built
+/// in process with the generator's default options, not the fixed 341-octet corpus: handles of
+/// Zipf-skewed length, 1-6 values, 50-500 octets of data, so about a third of the answers
+/// take two 512-octet datagrams). `burst` requests are injected per poll_once: 1 ("single", no
+/// burst to overlap lookups in) or worker::kBurstSize ("bulk", find_burst over the burst).
+/// Arg: identifiers. items/s is requests answered per second of CPU time on one core (an
+/// answer of two datagrams counts once); the table's memory per identifier is a counter.
+void BM_ResolvePath(benchmark::State& state, RequestKind kind, std::size_t burst)
+{
+    const Corpus& c = corpus(static_cast<std::size_t>(state.range(0)), CorpusKind::Realistic);
+    const RequestPool pool = make_requests(c, kind);
+    // Every request of the pool once, so at scale nearly every answer reads a cold record.
+    const std::size_t frame_count = c.table->size() > 100000 ? kPoolSize : kFrames;
+    std::vector<std::vector<std::uint8_t>> frames;
+    frames.reserve(frame_count);
+    for (std::size_t i = 0; i < frame_count; ++i)
+        frames.push_back(udp4_frame(pool.datagrams[i % pool.datagrams.size()]));
+
+    const resolve::Policy policy;
+    drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
+    worker::Worker<drivers::mem::MemPort> w(port, server_config(), policy);
+    std::size_t next = 0;
+    std::size_t requests = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < burst; ++i) {
+            port.inject(frames[next]);
+            next = next + 1 == frame_count ? 0 : next + 1;
+        }
+        requests += w.poll_once(*c.table, kNow, 0);
+        benchmark::DoNotOptimize(port.drain_tx());
+    }
+    const auto& st = w.stats();
+    if (st.dropped.get() != 0 || st.unanswered.get() != 0 || st.tx.get() < st.rx.get())
+        state.SkipWithError("a request was not answered");
+    const auto& t = *c.table;
+    const double n = static_cast<double>(t.size());
+    state.SetItemsProcessed(static_cast<std::int64_t>(requests));
+    state.counters["identifiers"] = n;
+    state.counters["bytes_per_identifier"] = static_cast<double>(t.memory_bytes()) / n;
+    state.counters["value_bytes_per_id"] = static_cast<double>(t.value_bytes()) / n;
+    state.counters["datagrams_per_answer"] =
+        st.rx.get() == 0 ? 0 : static_cast<double>(st.tx.get()) / static_cast<double>(st.rx.get());
+    state.counters["build_s"] = c.build_seconds;
+}
+
+/// 1 k (in cache) and 1 M identifiers by default; 10 M (~4.5 GB of table, about a minute to
+/// build) only with IDPATH_MICRO_10M=1 in the environment, so a plain run stays small.
+void resolve_path_sizes(benchmark::internal::Benchmark* b)
+{
+    b->Arg(1000)->Arg(1000000);
+    if (const char* big = std::getenv("IDPATH_MICRO_10M"); big != nullptr && big[0] == '1')
+        b->Arg(10000000);
+    b->Unit(benchmark::kNanosecond);
+}
+
+BENCHMARK_CAPTURE(BM_ResolvePath, hit_single, RequestKind::Hit, std::size_t{1})->Apply(resolve_path_sizes);
+BENCHMARK_CAPTURE(BM_ResolvePath, hit_bulk, RequestKind::Hit, worker::kBurstSize)->Apply(resolve_path_sizes);
+BENCHMARK_CAPTURE(BM_ResolvePath, miss_single, RequestKind::Miss, std::size_t{1})->Apply(resolve_path_sizes);
+BENCHMARK_CAPTURE(BM_ResolvePath, miss_bulk, RequestKind::Miss, worker::kBurstSize)->Apply(resolve_path_sizes);
+BENCHMARK_CAPTURE(BM_ResolvePath, mixed_90_10_single, RequestKind::Mixed, std::size_t{1})
+    ->Apply(resolve_path_sizes);
+BENCHMARK_CAPTURE(BM_ResolvePath, mixed_90_10_bulk, RequestKind::Mixed, worker::kBurstSize)
+    ->Apply(resolve_path_sizes);
 
 /// A MemPort with a NIC's checksum offloads, as far as the worker can tell: rx_burst reports
 /// both checksums Good and tx_checksum_offload() is true. Nothing completes the checksums
