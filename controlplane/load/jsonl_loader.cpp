@@ -36,7 +36,9 @@ constexpr std::string_view kPrefixHandlePrefix = "0.NA";
 
 struct LineOutcome {
     enum class Kind : std::uint8_t { Skip, Record, Error } kind = Kind::Skip;
-    IdentifierRecord record;
+    IdentifierRecord record; // its values moved into `encoded`
+    table::EncodedRecord encoded;
+    std::size_t values = 0;
     std::string error;
 };
 
@@ -132,7 +134,8 @@ private:
                    const std::vector<std::string>& lines)
     {
         report_.lines += lines.size();
-        outcomes_.assign(lines.size(), LineOutcome{});
+        outcomes_.clear();
+        outcomes_.resize(lines.size());
         arena_.execute([&] {
             tbb::parallel_for(tbb::blocked_range<std::size_t>(0, lines.size(), kGrainLines),
                               [&](const tbb::blocked_range<std::size_t>& range) {
@@ -149,9 +152,22 @@ private:
     {
         if (skippable(line))
             return;
-        out.kind = parse_identifier_line_into(line, default_timestamp_, out.record, out.error)
-                       ? LineOutcome::Kind::Record
-                       : LineOutcome::Kind::Error;
+        if (!parse_identifier_line_into(line, default_timestamp_, out.record, out.error)) {
+            out.kind = LineOutcome::Kind::Error;
+            return;
+        }
+        // Encoding is most of a load's work: it runs here, in parallel, and the sequential pass
+        // only copies the laid-out record in.
+        out.values = out.record.values.size();
+        auto encoded = table::encode_record(out.record.handle, std::move(out.record.values));
+        if (!encoded) {
+            // parse_identifier_line() checked every limit encode_record() has.
+            out.kind = LineOutcome::Kind::Error;
+            out.error = std::string(table::to_string(encoded.error()));
+            return;
+        }
+        out.encoded = std::move(*encoded);
+        out.kind = LineOutcome::Kind::Record;
     }
 
     void add(const std::filesystem::path& file, std::size_t line, LineOutcome& out)
@@ -172,13 +188,11 @@ private:
                             "\" is not in data.homed_prefixes");
             return;
         }
-        std::size_t bytes = 0;
-        for (const auto& v : r.values)
-            bytes += wire::encoded_size(v);
-        const std::size_t count = r.values.size();
+        const std::size_t bytes = out.encoded.value_bytes;
+        const std::size_t count = out.values;
         // parse_identifier_line() already rejected repeated indexes, so a refusal here means the
         // handle is already in the table.
-        if (!builder_.add(r.handle, std::move(out.record.values))) {
+        if (!builder_.add(std::move(out.encoded))) {
             errors_.add(file, line,
                         "duplicate handle \"" + r.handle +
                             "\" (handles are compared ignoring ASCII case)");

@@ -65,8 +65,8 @@ struct LoadReport {
 /// `homed_prefixes`, except prefix handles "0.NA/..." (site records, referrals), which are
 /// accepted for any prefix. A handle (after table::normalize) may appear once across all files.
 ///
-/// Lines are parsed in parallel (oneTBB, in a private task arena) and added sequentially in file
-/// order, so the table content and the error order do not depend on thread timing. Memory held
+/// Lines are parsed and encoded in parallel (oneTBB, in a private task arena) and added
+/// sequentially in file order, so the table content and the error order do not depend on thread timing. Memory held
 /// beyond the builder is one batch of lines.
 ///
 /// Errors: every problem found, in file and line order, capped at kMaxReportedErrors plus a
