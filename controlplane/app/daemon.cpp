@@ -1,6 +1,7 @@
 #include "controlplane/app/daemon.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
@@ -11,10 +12,14 @@
 #include "controlplane/admin/admin_server.hpp"
 #include "controlplane/app/dpdk_mode.hpp"
 #include "controlplane/app/stats_json.hpp"
+#include "controlplane/app/table_source.hpp"
+#include "controlplane/snapshot/snapshot_file.hpp"
+#include "dataplane/table/update.hpp"
 #include "controlplane/log/log.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/base/bytes_text.hpp"
 #include "dataplane/resolve/stats.hpp"
+#include "dataplane/table/buffer.hpp"
 #include "dataplane/table/handle_key.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "dataplane/wire/site_info.hpp"
@@ -43,33 +48,23 @@ json endpoints_json(const std::vector<socket::Endpoint>& v)
     return a;
 }
 
-/// A table from the data keys of `cfg`, all or nothing; the errors are logged and summed up.
-Result<std::shared_ptr<const table::Table>, std::string> build_table(const config::Config& cfg,
-                                                                    load::LoadReport& report_out)
-{
-    table::TableBuilder builder;
-    for (const auto& p : cfg.data.homed_prefixes)
-        builder.home(p);
-    const auto report = load::load_identifiers(cfg.data.identifier_files, cfg.data.homed_prefixes, builder,
-                                               static_cast<std::uint32_t>(std::time(nullptr)));
-    if (!report) {
-        for (const auto& e : report.error())
-            log::error(e.to_string());
-        std::string text = "identifier data rejected (" + std::to_string(report.error().size()) + " error(s))";
-        if (!report.error().empty())
-            text += ": " + report.error().front().to_string();
-        return Err{std::move(text)};
-    }
-    report_out = *report;
-    return std::shared_ptr<const table::Table>(std::move(builder).build());
-}
-
 std::string join(const std::vector<std::string>& v)
 {
     std::string s;
     for (const auto& e : v)
         s += (s.empty() ? "" : ", ") + e;
     return s;
+}
+
+/// A table that did not fit in the hugepages still serves, slower: said once, not per reload.
+void warn_if_memory_fell_back()
+{
+    static std::atomic<bool> warned{false};
+    const table::BlockUsage u = table::block_usage();
+    if (u.fallbacks == 0 || warned.exchange(true))
+        return;
+    log::warning("table: ", u.fallbacks, " block(s) did not fit in ", u.source_name ? u.source_name : "the block source",
+                 " and use anonymous memory instead (reserve more hugepages); idpathctl status: table.memory");
 }
 
 /// Keys a reload reads but does not apply yet: the policy the servers hold by reference.
@@ -105,14 +100,25 @@ Result<bool, std::string> Daemon::start()
     started_ = std::chrono::steady_clock::now();
     log::info("idpathd ", IDPATH_VERSION, " node ", cfg_.node.id, " (", cfg_.node.role, ") from ", cfg_.source.string());
 
-    auto built = build_table(cfg_, load_report_);
+    // EAL first: with hugepages the table is built in DPDK's heap, which exists only after it.
+    if (cfg_.dataplane.mode == "dpdk") {
+        auto dp = DpdkMode::open(cfg_);
+        if (!dp)
+            return Err{dp.error()};
+        dpdk_ = std::move(*dp);
+    }
+
+    auto built = load_table(cfg_);
     if (!built)
         return Err{built.error() + "; nothing loaded, not starting"};
-    table_ = std::move(*built);
+    table_ = std::move(built->table);
+    table_source_ = built->source;
+    load_report_ = built->report;
     current_.store(table_.get(), std::memory_order_seq_cst);
     generation_ = 1;
-    log::info("table: ", table_->size(), " handles, ", load_report_.values, " values, ", table_->value_bytes(),
+    log::info("table from ", table_source_, ": ", table_->size(), " handles, ", table_->value_bytes(),
               " bytes encoded, ", table_->homed_count(), " homed prefixes, loaded in ", load_report_.seconds, " s");
+    warn_if_memory_fell_back();
 
     const table::Table* table = table_.get();
     // seq_cst pairs with Reclaimer::online()'s fence (a plain load on x86).
@@ -138,12 +144,9 @@ Result<bool, std::string> Daemon::start()
         if (auto r = tcp_->start(); !r)
             return Err{"tcp: " + r.error()};
     }
-    if (cfg_.dataplane.mode == "dpdk") {
-        auto dp = DpdkMode::start(cfg_, policy_, table);
-        if (!dp)
-            return Err{dp.error()};
-        dpdk_ = std::move(*dp);
-    }
+    if (dpdk_)
+        if (auto r = dpdk_->launch(policy_, table); !r)
+            return Err{r.error()};
     // Last: an admin socket that answers means every listener and worker is serving. From then
     // on a reload may replace cfg_, so it is not read here without the mutex.
     const std::string admin_socket = cfg_.admin.socket;
@@ -167,6 +170,15 @@ void Daemon::stop()
         admin_->stop();
     if (dpdk_)
         dpdk_->stop();
+    // Nothing reads the table any more. It may live in DPDK's heap, which EAL's cleanup (in
+    // close()) unmaps: it is freed before.
+    {
+        const std::lock_guard lock(mutex_);
+        current_.store(nullptr, std::memory_order_seq_cst);
+        table_.reset();
+    }
+    if (dpdk_)
+        dpdk_->close();
 }
 
 Result<std::string, std::string> Daemon::reload()
@@ -213,26 +225,27 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
     next.service.expiration_seconds = cfg_.service.expiration_seconds;
     next.site = cfg_.site;
 
-    load::LoadReport report;
-    auto built = build_table(next, report);
+    auto built = load_table(next);
     if (!built)
         return Err{built.error()};
+    warn_if_memory_fell_back();
     const std::size_t was = table_ ? table_->size() : 0;
-    const std::size_t now = (*built)->size();
-    publish(std::move(*built));
-    load_report_ = report;
+    const std::size_t now = built->table->size();
+    publish(std::move(built->table));
+    table_source_ = built->source;
+    load_report_ = built->report;
     cfg_ = std::move(next);
     char took[32];
     std::snprintf(took, sizeof took, "%.3f",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     std::string text = "reloaded: " + std::to_string(now) + " handles (was " + std::to_string(was) + ") in " +
-                       took + " s, generation " + std::to_string(generation_);
+                       took + " s, generation " + std::to_string(generation_) + ", from " + table_source_;
     if (!pending.empty())
         text += "; not applied until restart: " + join(pending);
     return text;
 }
 
-void Daemon::publish(std::shared_ptr<const table::Table> next)
+void Daemon::publish(std::shared_ptr<table::Table> next)
 {
     current_.store(next.get(), std::memory_order_seq_cst);
     if (reclaimer_)
@@ -242,6 +255,66 @@ void Daemon::publish(std::shared_ptr<const table::Table> next)
     // No reader can hold the old generation any more: it is freed here (off the hot path).
     table_ = std::move(next);
     ++generation_;
+}
+
+void Daemon::wait_for_readers()
+{
+    if (reclaimer_)
+        reclaimer_->synchronize();
+    if (dpdk_)
+        dpdk_->publish(table_.get()); // the same table: only the grace period
+}
+
+std::string Daemon::update(std::string_view path)
+{
+    if (path.empty() || path.front() != '/')
+        return "error: update needs an absolute path to a JSON-lines file (idpathctl makes it absolute)\n";
+    // Parsed before the lock: serving threads never wait anyway, but status and reloads would.
+    auto file = load::read_update_file(std::string(path), static_cast<std::uint32_t>(std::time(nullptr)));
+    if (!file) {
+        for (const auto& e : file.error())
+            log::error(e.to_string());
+        return "error: update refused, nothing applied (" + std::to_string(file.error().size()) +
+               " error(s)): " + file.error().front().to_string() + "\n";
+    }
+    const std::lock_guard lock(mutex_);
+    if (!table_)
+        return "error: no table\n";
+    last_update_result_ = apply_update_file(*table_, *file, [this] { wait_for_readers(); }, updates_);
+    log::info(last_update_result_, " from ", path);
+    return "ok\n" + last_update_result_ + "\n";
+}
+
+std::string Daemon::snapshot_command(std::string_view args)
+{
+    const auto space = args.find(' ');
+    const std::string_view sub = args.substr(0, space);
+    if (sub != "save")
+        return "error: snapshot needs a subcommand: snapshot save [FILE]\n";
+    const std::lock_guard lock(mutex_);
+    std::string path = space == std::string_view::npos ? cfg_.data.snapshot : std::string(args.substr(space + 1));
+    if (path.empty())
+        return "error: snapshot save needs a FILE, or data.snapshot in the config\n";
+    if (path.front() != '/')
+        return "error: snapshot save needs an absolute path (idpathctl makes it absolute)\n";
+    if (!table_)
+        return "error: no table\n";
+    table::snapshot::SnapshotMeta meta;
+    meta.created_unix = static_cast<std::int64_t>(std::time(nullptr));
+    meta.source = "idpathd@" + cfg_.node.id + " generation " + std::to_string(generation_);
+    auto saved = snapshot::save_snapshot(*table_, path, meta);
+    if (!saved) {
+        log::error(saved.error());
+        last_snapshot_result_ = "failed: " + saved.error();
+        return "error: " + saved.error() + "\n";
+    }
+    char text[512];
+    std::snprintf(text, sizeof text, "saved %s: %llu handles, %llu bytes in %.3f s", path.c_str(),
+                  static_cast<unsigned long long>(saved->records), static_cast<unsigned long long>(saved->bytes),
+                  saved->seconds);
+    last_snapshot_result_ = text;
+    log::info(last_snapshot_result_);
+    return "ok\n" + last_snapshot_result_ + "\n";
 }
 
 std::string Daemon::handle_admin(std::string_view command)
@@ -255,19 +328,26 @@ std::string Daemon::handle_admin(std::string_view command)
         const std::lock_guard lock(mutex_);
         return "ok\n" + status_json() + "\n";
     }
-    if (verb == "stats")
+    if (verb == "stats") {
+        const std::lock_guard lock(mutex_); // the table: a reload must not free it meanwhile
         return "ok\n" + stats_json() + "\n";
+    }
     if (verb == "reload") {
         auto r = reload();
         return r ? "ok\n" + *r + "\n" : "error: reload " + r.error() + "\n";
     }
+    if (verb == "update")
+        return update(arg);
+    if (verb == "snapshot")
+        return snapshot_command(arg);
     const std::lock_guard lock(mutex_);
     if (verb == "lookup") {
         if (arg.empty())
             return "error: lookup needs a handle\n";
         return lookup_json(arg);
     }
-    return "error: unknown command '" + std::string(verb) + "' (status, stats, lookup HANDLE, reload, ping)\n";
+    return "error: unknown command '" + std::string(verb) +
+           "' (status, stats, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
 }
 
 std::string Daemon::status_json() const
@@ -277,22 +357,21 @@ std::string Daemon::status_json() const
     j["node"] = {{"id", cfg_.node.id}, {"role", cfg_.node.role}, {"config", cfg_.source.string()}};
     j["uptime_seconds"] =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-    j["table"] = {{"handles", table_ ? table_->size() : 0},
-                  {"values", load_report_.values},
-                  {"value_bytes", table_ ? table_->value_bytes() : 0},
-                  {"homed_prefixes", table_ ? table_->homed_prefixes() : std::vector<std::string>{}},
-                  {"load_seconds", load_report_.seconds},
-                  {"generation", generation_}};
-    if (table_) {
-        // What the table costs beyond the values it serves (DESIGN.md section 7: <= 64 B).
-        const std::size_t n = table_->size();
-        j["table"]["memory_bytes"] = table_->memory_bytes();
-        j["table"]["shards"] = table_->shard_count();
-        j["table"]["bytes_per_identifier"] = n ? table_->memory_bytes() / n : 0;
-        j["table"]["overhead_bytes_per_identifier"] =
-            n ? (table_->memory_bytes() - std::min(table_->memory_bytes(), table_->value_bytes())) / n
-              : 0;
-    }
+    j["table"] = table_json(table_.get());
+    j["table"]["source"] = table_source_;
+    j["table"]["homed_prefixes"] = table_ ? table_->homed_prefixes() : std::vector<std::string>{};
+    j["table"]["load_seconds"] = load_report_.seconds;
+    j["table"]["generation"] = generation_;
+    j["table"]["shard_rebuilds"] = table_ ? table_->shard_rebuilds() : 0;
+    json by = json::object();
+    for (std::size_t o = 0; o < updates_.by_outcome.size(); ++o)
+        by[std::string(table::to_string(static_cast<table::UpdateOutcome>(o)))] = updates_.by_outcome[o];
+    j["table"]["updates"] = {{"batches", updates_.batches},
+                             {"by_outcome", by},
+                             {"last_result", last_update_result_.empty() ? json(nullptr) : json(last_update_result_)}};
+    j["table"]["snapshot"] = {
+        {"path", cfg_.data.snapshot.empty() ? json(nullptr) : json(cfg_.data.snapshot)},
+        {"last_save", last_snapshot_result_.empty() ? json(nullptr) : json(last_snapshot_result_)}};
     j["reload"] = {{"reloads", reloads_},
                    {"failures", reload_failures_},
                    {"last_unix", last_reload_unix_},
@@ -329,6 +408,7 @@ std::string Daemon::stats_json() const
         j["dataplane"] = dpdk_->stats(total);
     j["total"] = total;
     j["threads"] = threads;
+    j["table"] = table_json(table_.get());
     if (tcp_) {
         const socket::TcpStats& ts = tcp_->tcp_stats();
         json c = json::object();

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "controlplane/app/table_updates.hpp"
 #include "controlplane/config/config.hpp"
 #include "controlplane/load/jsonl_loader.hpp"
 #include "dataplane/base/qsbr.hpp"
@@ -33,6 +34,8 @@ namespace idpath::app {
 /// Table generations (DESIGN.md section 4): the serving table is replaced whole by reload(),
 /// built off the hot path, published by an atomic pointer swap, and freed once every kernel
 /// socket thread (Reclaimer) and DPDK worker (rte_rcu_qsbr) has passed a quiescent state.
+/// Updates (`update FILE`) change the serving table in place through its writer, with the same
+/// grace periods before replaced memory is freed; the mutex holder is the table's one writer.
 /// Thread-safety: start() and stop() from the main thread; reload() and handle_admin() from
 /// any thread (a mutex serializes them and guards the table and config they read).
 class Daemon {
@@ -43,11 +46,14 @@ public:
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    /// Loads the table (all or nothing), opens the listeners and the DPDK data plane, then the
-    /// admin socket, so an answering admin socket means the daemon is serving.
+    /// Opens the DPDK data plane's EAL and ports (the table may live in its hugepages), loads
+    /// the table (all or nothing), opens the listeners, starts the DPDK workers, then the admin
+    /// socket, so an answering admin socket means the daemon is serving.
     /// The error names what failed (file:line for data, endpoint and errno for sockets).
     Result<bool, std::string> start();
-    /// Stops the listeners (in-flight batches finish), then the admin socket. Idempotent.
+    /// Stops the listeners (in-flight batches finish), the admin socket and the DPDK workers,
+    /// frees the table, then closes the DPDK ports and EAL (whose heap may hold the table).
+    /// Idempotent.
     void stop();
 
     /// Re-reads the config file and the identifier files it names and, if all is well, serves
@@ -61,8 +67,14 @@ public:
 
 private:
     Result<std::string, std::string> reload_locked(std::chrono::steady_clock::time_point begin);
-    void publish(std::shared_ptr<const table::Table> next);
+    void publish(std::shared_ptr<table::Table> next);
+    /// Returns once no reader (socket thread, DPDK worker) can hold what the table's writer
+    /// retired before the call.
+    void wait_for_readers();
+    std::string update(std::string_view path);
+    std::string snapshot_command(std::string_view args);
 
+    // With mutex_ held.
     std::string status_json() const;
     std::string stats_json() const;
     std::string lookup_json(std::string_view handle) const;
@@ -71,7 +83,8 @@ private:
     config::Config cfg_;       // as applied (policy keys as at start, see reload())
     std::string admin_socket_override_;
     resolve::Policy policy_;
-    std::shared_ptr<const table::Table> table_; // owns the generation being served
+    std::shared_ptr<table::Table> table_; // owns the generation being served; mutex_ holder writes it
+    std::string table_source_;            // "files" or "snapshot"
     std::atomic<const table::Table*> current_{nullptr}; // what the socket threads read
     std::unique_ptr<Reclaimer> reclaimer_;               // the socket threads' quiescent states
     load::LoadReport load_report_;
@@ -80,6 +93,9 @@ private:
     std::uint64_t reload_failures_ = 0;
     std::int64_t last_reload_unix_ = 0;
     std::string last_reload_result_;
+    UpdateTotals updates_;
+    std::string last_update_result_;
+    std::string last_snapshot_result_;
     std::unique_ptr<socket::UdpServer> udp_;
     std::unique_ptr<socket::TcpServer> tcp_;
     std::unique_ptr<admin::AdminServer> admin_;

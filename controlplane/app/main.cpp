@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controlplane/app/daemon.hpp"
+#include "controlplane/app/table_source.hpp"
 #include "controlplane/config/config.hpp"
 #include "controlplane/log/log.hpp"
 
@@ -18,6 +19,9 @@ void usage(std::FILE* out)
                  "                          data; PATH overrides admin.socket\n"
                  "       idpathd --check-config FILE\n"
                  "                          validate FILE and the data files it names; exit 0 if valid\n"
+                 "       idpathd --write-snapshot OUT --config FILE\n"
+                 "                          load FILE's identifier files and write the table to the\n"
+                 "                          snapshot file OUT (for data.snapshot), then exit\n"
                  "       idpathd --describe-config\n"
                  "                          print every configuration key as a Markdown table\n"
                  "       idpathd --version\n");
@@ -75,6 +79,23 @@ int serve(const std::string& path, const std::string& admin_socket)
     return 0;
 }
 
+int write_snapshot(const std::string& out, const std::string& path)
+{
+    auto cfg = idpath::config::load_config_file(path);
+    if (!cfg) {
+        for (const auto& e : cfg.error())
+            std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        return 1;
+    }
+    const auto written = idpath::app::write_snapshot_from_files(*cfg, out);
+    if (!written) {
+        std::fprintf(stderr, "idpathd: %s\n", written.error().c_str());
+        return 1;
+    }
+    std::printf("%s\n", written->c_str());
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -96,6 +117,8 @@ int main(int argc, char** argv)
         return check_config(argv[2]);
     if (argc == 3 && a1 == "--config")
         return serve(argv[2], "");
+    if (argc == 5 && a1 == "--write-snapshot" && std::string(argv[3]) == "--config")
+        return write_snapshot(argv[2], argv[4]);
     if (argc == 5 && a1 == "--config" && std::string(argv[3]) == "--admin-socket")
         return serve(argv[2], argv[4]);
     usage(stderr);

@@ -1,6 +1,9 @@
 #include "controlplane/app/stats_json.hpp"
 
+#include <algorithm>
+
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/table/buffer.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "dataplane/wire/errors.hpp"
 
@@ -41,6 +44,30 @@ json resolve_stats_json(const resolve::ResolveStats& s)
         if (s.wire_errors[i].get())
             we[wire::to_string(static_cast<wire::WireError>(i))] = s.wire_errors[i].get();
     j["wire_errors"] = we;
+    return j;
+}
+
+json table_json(const table::Table* t)
+{
+    json j;
+    const std::size_t n = t ? t->size() : 0;
+    const std::size_t memory = t ? t->memory_bytes() : 0;
+    const std::size_t values = t ? t->value_bytes() : 0;
+    j["handles"] = n;
+    j["value_bytes"] = values;
+    j["memory_bytes"] = memory;
+    j["shards"] = t ? t->shard_count() : 0;
+    j["bytes_per_identifier"] = n ? memory / n : 0;
+    j["overhead_bytes_per_identifier"] = n ? (memory - std::min(memory, values)) / n : 0;
+    // Process-wide, which is the serving table's blocks whenever no reload is building another.
+    const table::BlockUsage u = table::block_usage();
+    const std::string source = u.source_name ? u.source_name : "source";
+    j["memory"] = u.source_bytes == 0 ? "anonymous" : u.default_bytes == 0 ? source : "mixed";
+    json kinds = {{"anonymous", u.default_bytes}};
+    if (u.source_name)
+        kinds[source] = u.source_bytes;
+    j["memory_kinds"] = kinds;
+    j["memory_fallbacks"] = u.fallbacks;
     return j;
 }
 

@@ -64,6 +64,8 @@ struct Config {
         std::vector<std::string> homed_prefixes;
         /// Absolute, or relative to the working directory when the config file's path was.
         std::vector<std::filesystem::path> identifier_files;
+        /// Absolute; empty: no snapshot.
+        std::string snapshot;
     } data;
 
     struct Admin {

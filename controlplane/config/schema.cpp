@@ -59,6 +59,17 @@ std::string check_path(std::string_view s)
     return s.find('\0') == std::string_view::npos ? std::string() : "a path cannot contain NUL";
 }
 
+std::string check_snapshot_path(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    if (s.front() != '/')
+        return "must be an absolute path";
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c != 0x7f; })
+               ? std::string()
+               : "may not hold control characters";
+}
+
 std::string check_socket_path(std::string_view s)
 {
     // sockaddr_un::sun_path holds 108 octets including the terminating NUL.
@@ -220,6 +231,14 @@ const std::array kSchema{
                 return c.data.identifier_files;
             }},
             check_path},
+    KeySpec{"data.snapshot", ValueKind::String, 0, 4096, false, Reload::Reloadable, "absolute path",
+            "\"\"",
+            "Snapshot file of the table (empty: none; docs/snapshot-format.md). When set and the file exists, the "
+            "table is loaded from it at start and on reload instead of from data.identifier_files "
+            "(data.homed_prefixes are added to the snapshot's); `idpathctl snapshot save` writes it. "
+            "A damaged snapshot is refused and idpathd does not start (a reload keeps serving).",
+            StringField{[](Config& c) -> std::string& { return c.data.snapshot; }},
+            check_snapshot_path},
     KeySpec{"admin.socket", ValueKind::String, 1, 107, false, Reload::InitOnly, "absolute path",
             "/run/idpath/idpathd.sock", "Unix socket of the admin API (idpathctl).",
             StringField{[](Config& c) -> std::string& { return c.admin.socket; }},

@@ -61,15 +61,19 @@ class Daemon:
     """One idpathd with the sample data, its own config, admin socket and temp dir."""
 
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
-                 extra="", data=None, max_udp_datagrams=8, dataplane=None):
+                 extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
-        which YAML reads); without it the daemon runs in its default sockets mode."""
+        which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
+        sets data.snapshot (a path; relative ones are inside the daemon's temp dir)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
         self.config = os.path.join(self.tmp.name, "idpathd.yaml")
         self.log = os.path.join(self.tmp.name, "idpathd.log")
         data = data or SAMPLE
+        snapshot_yaml = ""
+        if snapshot:
+            snapshot_yaml = f"  snapshot: {json.dumps(os.path.join(self.tmp.name, snapshot))}\n"
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"""node:
   id: it-node
@@ -81,7 +85,7 @@ service:
 {SITE_YAML}data:
   homed_prefixes: ["88.100.1", "88.200.7"]
   identifier_files: [{json.dumps(os.path.abspath(data))}]
-admin:
+{snapshot_yaml}admin:
   socket: {json.dumps(self.socket)}
 {dataplane_yaml(dataplane)}{extra}""")
         self.proc = None

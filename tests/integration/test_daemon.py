@@ -281,6 +281,13 @@ def test_idpathctl_status_lookup_stats(d):
     assert t["memory_bytes"] > t["value_bytes"] > 0 and t["shards"] >= 1
     assert t["bytes_per_identifier"] == t["memory_bytes"] // t["handles"]
     assert 0 < t["overhead_bytes_per_identifier"] < t["bytes_per_identifier"]
+    # Sockets mode: the table is in ordinary memory.
+    assert t["memory"] == "anonymous" and t["memory_kinds"]["anonymous"] >= t["memory_bytes"], t
+    # stats carries the same table figures (the "bytes per identifier").
+    ts = d.ctl_json("stats")["table"]
+    for k in ("handles", "memory_bytes", "value_bytes", "bytes_per_identifier",
+              "overhead_bytes_per_identifier", "shards", "memory"):
+        assert ts[k] == t[k], (k, ts, t)
     look = d.ctl_json("lookup", "88.100.1/abc")
     assert [v["index"] for v in look["values"]] == [1, 2, 3, 100]
     before = d.ctl_json("stats")["total"].get("requests", 0)
@@ -293,6 +300,18 @@ def test_idpathctl_status_lookup_stats(d):
     assert r.returncode == 1
     r = d.ctl("frobnicate")
     assert r.returncode == 1 and "unknown command" in r.stderr
+
+
+def test_idpathctl_timeout_option(d):
+    r = d.ctl("--timeout", "30", "ping")
+    assert r.returncode == 0 and r.stdout == "pong\n", (r.stdout, r.stderr)
+    r = d.ctl("status", "-t", "0.5")
+    assert r.returncode == 0 and json.loads(r.stdout)["node"]["id"] == "it-node", r.stderr
+    for bad in ("0", "-1", "soon", "1e9"):
+        r = d.ctl("-t", bad, "ping")
+        assert r.returncode == 2 and "seconds" in r.stderr, (bad, r.stderr)
+    r = d.ctl("ping", "--timeout")
+    assert r.returncode == 2, r.stderr
 
 
 if __name__ == "__main__":
