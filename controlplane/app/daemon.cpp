@@ -67,7 +67,7 @@ void warn_if_memory_fell_back()
                  " and use anonymous memory instead (reserve more hugepages); idpathctl status: table.memory");
 }
 
-/// Keys a reload reads but does not apply yet: the policy the servers hold by reference.
+/// Keys of the answering policy, named in a reload's outcome when they change.
 constexpr const char* kPolicyKeys[] = {"service.max_udp_datagrams", "service.expiration_seconds", "site"};
 
 } // namespace
@@ -90,7 +90,8 @@ Daemon::Daemon(config::Config cfg, std::string admin_socket_override)
 {
     if (!admin_socket_override_.empty())
         cfg_.admin.socket = admin_socket_override_;
-    policy_ = policy_from(cfg_);
+    policy_owner_ = std::make_shared<const resolve::Policy>(policy_from(cfg_));
+    policy_.store(policy_owner_.get(), std::memory_order_seq_cst);
 }
 
 Daemon::~Daemon() { stop(); }
@@ -130,7 +131,7 @@ Result<bool, std::string> Daemon::start()
         uo.listen = cfg_.service.udp;
         uo.threads_per_socket = cfg_.service.udp_threads;
         uo.reclaimer = reclaimer_.get();
-        udp_ = std::make_unique<socket::UdpServer>(uo, policy_, source);
+        udp_ = std::make_unique<socket::UdpServer>(uo, resolve::PolicyRef(policy_), source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
     }
@@ -140,12 +141,12 @@ Result<bool, std::string> Daemon::start()
         to.max_connections = cfg_.service.tcp_max_connections;
         to.idle_timeout_ms = cfg_.service.tcp_idle_timeout_ms;
         to.reclaimer = reclaimer_.get();
-        tcp_ = std::make_unique<socket::TcpServer>(to, policy_, source);
+        tcp_ = std::make_unique<socket::TcpServer>(to, resolve::PolicyRef(policy_), source);
         if (auto r = tcp_->start(); !r)
             return Err{"tcp: " + r.error()};
     }
     if (dpdk_)
-        if (auto r = dpdk_->launch(policy_, table); !r)
+        if (auto r = dpdk_->launch(resolve::PolicyRef(policy_), table); !r)
             return Err{r.error()};
     // Last: an admin socket that answers means every listener and worker is serving. From then
     // on a reload may replace cfg_, so it is not read here without the mutex.
@@ -215,15 +216,11 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
     if (const auto keys = config::restart_required_keys(cfg_, next); !keys.empty())
         return Err{"restart required to change " + join(keys)};
 
-    // The servers hold the policy by reference: its keys stay as at start until a restart.
-    std::vector<std::string> pending;
+    std::vector<std::string> policy_changes;
     for (const auto& key : config::changed_keys(cfg_, next))
         for (const char* p : kPolicyKeys)
             if (key == p)
-                pending.push_back(key);
-    next.service.max_udp_datagrams = cfg_.service.max_udp_datagrams;
-    next.service.expiration_seconds = cfg_.service.expiration_seconds;
-    next.site = cfg_.site;
+                policy_changes.push_back(key);
 
     auto built = load_table(next);
     if (!built)
@@ -231,7 +228,13 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
     warn_if_memory_fell_back();
     const std::size_t was = table_ ? table_->size() : 0;
     const std::size_t now = built->table->size();
+    // The new policy goes out with the new table: the grace period publish() waits for covers
+    // both, and then the old policy is freed with the old table.
+    auto old_policy = std::move(policy_owner_);
+    policy_owner_ = std::make_shared<const resolve::Policy>(policy_from(next));
+    policy_.store(policy_owner_.get(), std::memory_order_seq_cst);
     publish(std::move(built->table));
+    old_policy.reset();
     table_source_ = built->source;
     load_report_ = built->report;
     cfg_ = std::move(next);
@@ -240,8 +243,8 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     std::string text = "reloaded: " + std::to_string(now) + " handles (was " + std::to_string(was) + ") in " +
                        took + " s, generation " + std::to_string(generation_) + ", from " + table_source_;
-    if (!pending.empty())
-        text += "; not applied until restart: " + join(pending);
+    if (!policy_changes.empty())
+        text += "; answering with the new " + join(policy_changes);
     return text;
 }
 
@@ -379,10 +382,11 @@ std::string Daemon::status_json() const
     j["listen"] = {{"udp", udp_ ? endpoints_json(udp_->bound()) : json::array()},
                    {"tcp", tcp_ ? endpoints_json(tcp_->bound()) : json::array()}};
     j["dataplane"] = dpdk_ ? dpdk_->status() : json{{"mode", "sockets"}};
-    j["policy"] = {{"primary", policy_.primary},
-                   {"site_serial", policy_.site_serial},
-                   {"max_udp_datagrams", policy_.max_udp_datagrams},
-                   {"expiration_seconds", policy_.expiration_seconds}};
+    const resolve::Policy& policy = *policy_owner_;
+    j["policy"] = {{"primary", policy.primary},
+                   {"site_serial", policy.site_serial},
+                   {"max_udp_datagrams", policy.max_udp_datagrams},
+                   {"expiration_seconds", policy.expiration_seconds}};
     return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 

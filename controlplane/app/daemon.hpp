@@ -80,9 +80,10 @@ private:
     std::string lookup_json(std::string_view handle) const;
 
     mutable std::mutex mutex_; // the fields below except the servers; reloads take it whole
-    config::Config cfg_;       // as applied (policy keys as at start, see reload())
+    config::Config cfg_;       // as applied
     std::string admin_socket_override_;
-    resolve::Policy policy_;
+    std::shared_ptr<const resolve::Policy> policy_owner_; // the policy in force
+    std::atomic<const resolve::Policy*> policy_{nullptr}; // what the serving threads read
     std::shared_ptr<table::Table> table_; // owns the generation being served; mutex_ holder writes it
     std::string table_source_;            // "files" or "snapshot"
     std::atomic<const table::Table*> current_{nullptr}; // what the socket threads read

@@ -212,7 +212,7 @@ Result<std::unique_ptr<DpdkMode>, std::string> DpdkMode::open(const config::Conf
     return std::unique_ptr<DpdkMode>(new DpdkMode(std::move(st)));
 }
 
-Result<bool, std::string> DpdkMode::launch(const resolve::Policy& policy, const table::Table* table)
+Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef policy, const table::Table* table)
 {
     if (!state_ || !state_->dataplane)
         return Err{std::string("dataplane: not open")};

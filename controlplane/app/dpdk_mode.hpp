@@ -37,7 +37,7 @@ public:
 
     /// Starts the workers answering from `table`. `policy` and `table` must stay valid until
     /// stop() (or a publish() replaces the table).
-    Result<bool, std::string> launch(const resolve::Policy& policy, const table::Table* table);
+    Result<bool, std::string> launch(resolve::PolicyRef policy, const table::Table* table);
 
     /// Stops the workers; ports and counters stay. Idempotent.
     void stop();

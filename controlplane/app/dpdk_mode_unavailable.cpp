@@ -20,7 +20,7 @@ Result<std::unique_ptr<DpdkMode>, std::string> DpdkMode::open(const config::Conf
                            "(libdpdk-dev and libbpf-dev at build time)")};
 }
 
-Result<bool, std::string> DpdkMode::launch(const resolve::Policy&, const table::Table*)
+Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef, const table::Table*)
 {
     return Err{std::string("dataplane: not built with DPDK")};
 }

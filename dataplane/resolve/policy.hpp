@@ -1,6 +1,8 @@
 #pragma once
-/// How this node answers, as configured (DESIGN.md section 1). Immutable while serving.
+/// How this node answers, as configured (DESIGN.md section 1). A Policy is immutable once
+/// readers see it; a reload publishes a new one (PolicyRef).
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +23,25 @@ struct Policy {
     /// Encoded HS_SITE of this node, the body of GET_SITE_INFO answers. Empty: the opcode is
     /// answered RC_OPERATION_NOT_SUPPORTED.
     std::vector<std::uint8_t> site_info;
+};
+
+/// The policy a reader answers with: a fixed one, or the one a control thread publishes by an
+/// atomic pointer and replaces on reload, freeing the old one after a grace period, as it does
+/// the table. Readers call get() once per request, so one answer sees one policy. Converts
+/// implicitly from a Policy, which must outlive the readers.
+class PolicyRef {
+public:
+    PolicyRef(const Policy& fixed) noexcept : fixed_(&fixed) {} // NOLINT: implicit on purpose
+    explicit PolicyRef(const std::atomic<const Policy*>& published) noexcept : published_(&published) {}
+
+    const Policy& get() const noexcept
+    {
+        return published_ ? *published_->load(std::memory_order_acquire) : *fixed_;
+    }
+
+private:
+    const Policy* fixed_ = nullptr;
+    const std::atomic<const Policy*>* published_ = nullptr;
 };
 
 } // namespace idpath::resolve

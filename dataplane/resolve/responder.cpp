@@ -5,7 +5,7 @@
 
 namespace idpath::resolve {
 
-Responder::Responder(const Policy& policy, ResolveStats& stats, wire::ReassemblyLimits limits)
+Responder::Responder(PolicyRef policy, ResolveStats& stats, wire::ReassemblyLimits limits)
     : policy_(policy), stats_(stats), reassembler_(limits), out_(new std::uint8_t[kReplyBufferSize])
 {
 }
@@ -44,8 +44,9 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
         message = r.message;
     }
 
-    const RequestContext ctx{policy_.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true};
-    return finish(resolve(envelope, message, table, policy_, ctx, {out_.get(), kReplyBufferSize}), true);
+    const Policy& policy = policy_.get();
+    const RequestContext ctx{policy.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true};
+    return finish(resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize}), true);
 }
 
 Responder::Reply Responder::on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
@@ -53,7 +54,7 @@ Responder::Reply Responder::on_tcp(const table::Table& table, const wire::Envelo
 {
     stats_.bytes_in.add(wire::kEnvelopeSize + message.size());
     const RequestContext ctx{wire::kMaxMessageLength, now_unix, false};
-    return finish(resolve(envelope, message, table, policy_, ctx, {out_.get(), kReplyBufferSize}), false);
+    return finish(resolve(envelope, message, table, policy_.get(), ctx, {out_.get(), kReplyBufferSize}), false);
 }
 
 ByteSpan Responder::udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept

@@ -23,7 +23,7 @@ namespace idpath::resolve {
 
 class Responder {
 public:
-    Responder(const Policy& policy, ResolveStats& stats, wire::ReassemblyLimits limits = {});
+    Responder(PolicyRef policy, ResolveStats& stats, wire::ReassemblyLimits limits = {});
 
     /// A reply: envelope + whole message in one buffer, and how many UDP datagrams it takes.
     /// Valid until the next call.
@@ -51,7 +51,7 @@ public:
 private:
     Reply finish(const Outcome& o, bool udp) noexcept;
 
-    const Policy& policy_;
+    PolicyRef policy_;
     ResolveStats& stats_;
     wire::Reassembler reassembler_;
     std::unique_ptr<std::uint8_t[]> out_;

@@ -114,7 +114,7 @@ public:
     /// received on either port may be transmitted on the other, and one the other refuses is
     /// freed on the port that received it. So both ports must share a buffer pool (one
     /// rte_mempool for both DPDK ports; MemPort::sharing_pool_of in tests).
-    Worker(P& port, const packet::PacketConfig& config, const resolve::Policy& policy,
+    Worker(P& port, const packet::PacketConfig& config, resolve::PolicyRef policy,
            wire::ReassemblyLimits limits = {}, P* exception = nullptr)
         : port_(port), exception_(exception), config_(config),
           responder_(policy, stats_.answers, limits),

@@ -277,7 +277,7 @@ Result<std::unique_ptr<Dataplane>, std::string> Dataplane::open(DataplaneOptions
     return dp;
 }
 
-Result<bool, std::string> Dataplane::launch(const resolve::Policy& policy,
+Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
                                             const table::Table* table)
 {
     if (launched_)

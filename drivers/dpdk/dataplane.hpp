@@ -87,7 +87,7 @@ public:
 
     /// Starts the housekeeping thread and one loop per worker lcore answering from `table`.
     /// `policy` and `table` must stay valid until stop() returns (or a publish() replaces it).
-    Result<bool, std::string> launch(const resolve::Policy& policy, const table::Table* table);
+    Result<bool, std::string> launch(resolve::PolicyRef policy, const table::Table* table);
     /// Makes the workers answer from `table`; returns once none can still be reading the old
     /// one (RCU quiescent-state based reclamation), so the caller may then free it.
     void publish(const table::Table* table);

@@ -62,7 +62,7 @@ struct TcpLoop::Connection {
     bool peer_closed = false; // EOF read: answer what is buffered, then close
 };
 
-TcpLoop::TcpLoop(const TcpServerOptions& options, const resolve::Policy& policy,
+TcpLoop::TcpLoop(const TcpServerOptions& options, resolve::PolicyRef policy,
                  const TableSource& table_source, std::vector<UniqueFd> listeners, int wake_fd,
                  const std::atomic<bool>& stopping, resolve::ResolveStats& resolve_stats,
                  TcpStats& tcp_stats)

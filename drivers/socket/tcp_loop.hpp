@@ -23,7 +23,7 @@ namespace idpath::socket {
 class TcpLoop {
 public:
     /// Takes the listening sockets; `wake_fd` becomes readable when `stopping` is set.
-    TcpLoop(const TcpServerOptions& options, const resolve::Policy& policy,
+    TcpLoop(const TcpServerOptions& options, resolve::PolicyRef policy,
             const TableSource& table_source, std::vector<UniqueFd> listeners, int wake_fd,
             const std::atomic<bool>& stopping, resolve::ResolveStats& resolve_stats,
             TcpStats& tcp_stats);

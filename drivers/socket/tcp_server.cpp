@@ -9,7 +9,7 @@
 
 namespace idpath::socket {
 
-TcpServer::TcpServer(TcpServerOptions options, const resolve::Policy& policy,
+TcpServer::TcpServer(TcpServerOptions options, resolve::PolicyRef policy,
                      TableSource table_source)
     : options_(std::move(options)),
       policy_(policy),

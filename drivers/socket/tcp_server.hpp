@@ -97,7 +97,7 @@ class TcpLoop;
 
 class TcpServer {
 public:
-    TcpServer(TcpServerOptions options, const resolve::Policy& policy, TableSource table_source);
+    TcpServer(TcpServerOptions options, resolve::PolicyRef policy, TableSource table_source);
     ~TcpServer();
     TcpServer(const TcpServer&) = delete;
     TcpServer& operator=(const TcpServer&) = delete;
@@ -116,7 +116,7 @@ public:
 
 private:
     TcpServerOptions options_;
-    const resolve::Policy& policy_;
+    resolve::PolicyRef policy_;
     TableSource table_source_;
     UniqueFd wake_;
     std::atomic<bool> stopping_{false};

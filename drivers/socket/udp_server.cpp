@@ -39,7 +39,7 @@ Endpoint with_port(Endpoint ep, std::uint16_t port)
 
 } // namespace
 
-UdpServer::UdpServer(UdpServerOptions options, const resolve::Policy& policy,
+UdpServer::UdpServer(UdpServerOptions options, resolve::PolicyRef policy,
                      TableSource table_source)
     : options_(std::move(options)),
       policy_(policy),

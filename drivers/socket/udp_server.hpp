@@ -51,7 +51,7 @@ class UdpWorker;
 
 class UdpServer {
 public:
-    UdpServer(UdpServerOptions options, const resolve::Policy& policy, TableSource table_source);
+    UdpServer(UdpServerOptions options, resolve::PolicyRef policy, TableSource table_source);
     /// Stops and joins the threads.
     ~UdpServer();
     UdpServer(const UdpServer&) = delete;
@@ -72,7 +72,7 @@ public:
 
 private:
     UdpServerOptions options_;
-    const resolve::Policy& policy_;
+    resolve::PolicyRef policy_;
     TableSource table_source_;
     UniqueFd wake_;
     std::atomic<bool> stopping_{false};

@@ -36,7 +36,7 @@ struct UdpWorker::TxSlot {
     std::array<std::uint8_t, wire::kMaxUdpDatagram> data;
 };
 
-UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, const resolve::Policy& policy,
+UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
                      const TableSource& table_source, int wake_fd,
                      const std::atomic<bool>& stopping)
     : fd_(std::move(fd)),

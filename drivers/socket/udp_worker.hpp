@@ -32,7 +32,7 @@ class UdpWorker {
 public:
     /// `pktinfo`: the socket is bound to a wildcard address; replies must leave from the address
     /// each query was sent to. `wake_fd` becomes readable when `stopping` is set.
-    UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, const resolve::Policy& policy,
+    UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
               const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping);
     ~UdpWorker();
     UdpWorker(const UdpWorker&) = delete;

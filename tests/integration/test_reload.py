@@ -5,7 +5,7 @@ than twenty times, by SIGHUP and by `idpathctl reload`, switching both the confi
 a file's contents. Every answer must be wholly A or wholly B for its handle (never a mix), of a
 generation that was serving while the query was in flight, and none may be missing. A reload
 with a corrupt data file, or one changing an init-only key, is refused and serving goes on with
-the old data."""
+the old data; one changing the answering policy applies it."""
 import json
 import os
 import random
@@ -213,6 +213,9 @@ def setup():
     for tag in ("A", "B"):
         env.files[tag] = os.path.join(env.dir, f"{tag}.jsonl")
         write(env.files[tag], data_set(tag))
+    env.files["big"] = os.path.join(env.dir, "big.jsonl")
+    write(env.files["big"], json.dumps({"handle": "88.100.1/big", "values": [
+        {"index": i, "type": "URL", "data": "x" * 300} for i in range(1, 6)]}) + "\n")
     env.files["live"] = os.path.join(env.dir, "live.jsonl")
     write(env.files["live"], data_set("A"))
     env.d = d
@@ -313,13 +316,35 @@ def test_4_init_only_key_is_refused(env):
                   extra_edit=lambda t: t.replace("id: it-node-renamed", "id: it-node"))
 
 
-def test_5_policy_keys_wait_for_restart(env):
-    env.set_files([env.files[env.current]], extra_edit=lambda t: t.replace("max_udp_datagrams: 8",
-                                                                           "max_udp_datagrams: 9"))
-    r = env.d.ctl("reload")
-    assert r.returncode == 0, r.stderr
-    assert "not applied until restart: service.max_udp_datagrams" in r.stdout, r.stdout
-    assert env.status()["policy"]["max_udp_datagrams"] == 8
+def test_5_policy_keys_apply_on_reload(env):
+    """The answering policy goes out with the new table: a lower UDP datagram cap turns a
+    two-datagram answer into "use TCP", and the old cap comes back with the next reload."""
+    port = env.d.ports("udp", socket.AF_INET)
+
+    def big_answer():
+        got = udp_exchange(V4, port, hc.resolution_request("88.100.1/big", request_id=77), timeout=2.0)
+        assert got, "no answer"
+        return hc.parse_message(got[0][20:] if len(got) == 1 else hc.reassemble(got))["rc"], len(got)
+
+    def set_cap(n):
+        env.set_files([env.files[env.current], env.files["big"]],
+                      extra_edit=lambda t: re.sub(r"max_udp_datagrams: [0-9]+", f"max_udp_datagrams: {n}", t))
+        r = env.d.ctl("reload")
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    out = set_cap(8)
+    rc, datagrams = big_answer()
+    assert rc == hc.RC_SUCCESS and datagrams >= 2, (rc, datagrams)
+    out = set_cap(1)
+    assert "answering with the new service.max_udp_datagrams" in out, out
+    assert env.status()["policy"]["max_udp_datagrams"] == 1
+    rc, datagrams = big_answer()
+    assert rc != hc.RC_SUCCESS and datagrams == 1, (rc, datagrams)
+    set_cap(8)
+    assert big_answer()[0] == hc.RC_SUCCESS
+    env.set_files([env.files[env.current]])
+    assert env.d.ctl("reload").returncode == 0
     settle(env)
 
 
