@@ -3,8 +3,8 @@
 /// step() receives and checks what has arrived, expires old queries, and sends what the mode
 /// allows: closed loop keeps `limit` queries in flight; open loop sends at the pacer's rate.
 ///
-/// Templated on the port (UdpPort, TcpPort; later AF_XDP and DPDK ports), which must offer
-/// kBurst, kStream, fd(), wants_write(), send(), receive() and flush().
+/// Templated on the port (UdpPort, TcpPort, XskPort; later DPDK), which must offer kBurst,
+/// kStream, fd(), wants_write(), send(), receive() and flush(), and may offer bind_stats().
 /// Thread-safety: one thread. Not movable: the matcher refers to the generator.
 
 #include <algorithm>
@@ -45,6 +45,9 @@ public:
           config_(config),
           stats_(stats)
     {
+        // A port that filters frames before the matcher (the AF_XDP port) counts what it drops.
+        if constexpr (requires { port_.bind_stats(stats); })
+            port_.bind_stats(stats);
         if (config.rate > 0)
             pacer_.emplace(config.rate, std::clamp<std::uint32_t>(config.burst, 1, kBurst), now_ns);
     }
@@ -71,7 +74,15 @@ public:
     /// True once the port has failed for good; failure() says why.
     bool failed() const noexcept { return !failure_.empty(); }
     const std::string& failure() const noexcept { return failure_; }
-    std::uint32_t outstanding() const noexcept { return matcher_.outstanding(); }
+    /// Queries in flight; for a port whose queues hand answers to each other (AF_XDP), at least
+    /// 1 while another queue still waits, so this worker keeps reading its RX ring.
+    std::uint32_t outstanding() noexcept
+    {
+        if constexpr (requires { port_.linger(0u); })
+            return port_.linger(matcher_.outstanding());
+        else
+            return matcher_.outstanding();
+    }
     /// Nanoseconds until the pacer releases a query; "never" in closed loop.
     std::uint64_t wait_ns(std::uint64_t now_ns) noexcept
     {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "dataplane/wire/constants.hpp"
@@ -26,6 +27,10 @@
 #include "perf/gun/tcp_port.hpp"
 #include "perf/gun/udp_port.hpp"
 #include "perf/gun/worker.hpp"
+#if IDPATH_GUN_XDP
+#include "perf/gun/xdp_setup.hpp"
+#include "perf/gun/xsk_port.hpp"
+#endif
 
 namespace idpath::gun {
 namespace {
@@ -87,11 +92,19 @@ struct Plan {
     QueryShape shape;
     GeneratorConfig generator;
     RunInfo info;
+#if IDPATH_GUN_XDP
+    std::unique_ptr<XdpSetup> xdp; // --xdp: the interface, the attached program, the addressing
+#endif
 };
 
 template <class Port>
-Result<Port, std::string> open_port(const Plan& plan)
+Result<Port, std::string> open_port(const Plan& plan, std::uint32_t index)
 {
+#if IDPATH_GUN_XDP
+    if constexpr (std::is_same_v<Port, XskPort>)
+        return XskPort::open(plan.xdp->target, index, plan.xdp->program->xsks_map_fd());
+    else
+#endif
     if constexpr (Port::kStream)
         return Port::open(plan.server, std::max<std::uint32_t>(plan.options.timeout_ms, 1000));
     else
@@ -122,7 +135,7 @@ int run(const Plan& plan)
     std::uint64_t id_seed = o.seed;
     const std::uint64_t now = monotonic_ns();
     for (std::uint32_t i = 0; i < sockets; ++i) {
-        auto port = open_port<Port>(plan);
+        auto port = open_port<Port>(plan, i);
         if (!port.ok()) {
             std::cerr << "idpath-gun: " << port.error() << '\n';
             return kExitNetwork;
@@ -263,6 +276,25 @@ int gun_main(int argc, char** argv)
     info.duration = o.duration;
     info.timeout_ms = o.timeout_ms;
     info.seed = o.seed;
+    if (o.xdp()) {
+#if IDPATH_GUN_XDP
+        auto setup = prepare_xdp(o, plan->server);
+        if (!setup.ok()) {
+            std::cerr << "idpath-gun: " << setup.error().message << '\n';
+            return setup.error().status;
+        }
+        plan->xdp = std::move(setup).value();
+        std::cerr << "idpath-gun: " << plan->xdp->summary << '\n';
+        if (!plan->xdp->warning.empty())
+            std::cerr << "idpath-gun: warning: " << plan->xdp->warning << '\n';
+        // One flow, one thread, one AF_XDP socket per queue.
+        plan->options.sockets = plan->options.threads = plan->xdp->queues;
+        info.transport = "udp/af_xdp";
+        return run<XskPort>(*plan);
+#else
+        return usage_error("--xdp: this idpath-gun was built without AF_XDP (needs clang, libbpf-dev, libxdp-dev)");
+#endif
+    }
     return o.tcp ? run<TcpPort>(*plan) : run<UdpPort>(*plan);
 }
 

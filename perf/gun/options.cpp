@@ -41,6 +41,13 @@ load:
   --sockets N         UDP sockets (distinct source ports) or TCP connections  [4]
   --threads T         worker threads, at most --sockets  [1]
   --tcp               TCP instead of UDP (pipelined, one connection per socket)
+  --xdp IFACE         AF_XDP on IFACE instead of kernel sockets: one flow and thread per queue,
+                      Ethernet/IP/UDP frames built here (needs root; docs/idpath-gun.md)
+  --queues N          --xdp: the first N queues of IFACE, 1..256  [all combined/rx queues]
+  --dst-mac MAC       --xdp: next-hop MAC  [SERVER's entry in the neighbour table]
+  --src-ip RANGE      --xdp: source addresses, A-B, CIDR or A; they must be IFACE's (or routed
+                      back to it)  [IFACE's address of SERVER's family]
+  --src-ports LO-HI   --xdp: source ports, spread per query so RSS spreads the load [2000-65535]
   --count N           stop sending after N queries in all
   --duration SECONDS  stop sending after this long, 0 < S <= 600  [5, or 600 with --count]
   --timeout-ms MS     an answer later than this counts as lost, 1..60000  [1000]
@@ -115,6 +122,9 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
     Options o;
     Parser p{args, 0, {}};
     bool window_set = false;
+    bool sockets_set = false;
+    bool threads_set = false;
+    bool xdp_only_set = false; // an option that means nothing without --xdp
     bool duration_set = false;
     std::vector<std::string_view> positional;
 
@@ -199,9 +209,32 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
         } else if (name == "--rate") {
             real_in(p, name, value, 0, 1e9, true, o.rate);
         } else if (name == "--sockets") {
-            integer_in<std::uint32_t>(p, name, value, 1, 1024, o.sockets);
+            sockets_set = integer_in<std::uint32_t>(p, name, value, 1, 1024, o.sockets);
         } else if (name == "--threads") {
-            integer_in<std::uint32_t>(p, name, value, 1, 256, o.threads);
+            threads_set = integer_in<std::uint32_t>(p, name, value, 1, 256, o.threads);
+        } else if (name == "--xdp") {
+            if (value.empty() || value.size() >= 16 || value.find('/') != std::string_view::npos)
+                p.fail(name, "must be an interface name (1..15 characters, no '/'), got '" + std::string(value) + "'");
+            o.xdp_iface = value;
+        } else if (name == "--queues") {
+            xdp_only_set = integer_in<std::uint32_t>(p, name, value, 1, 256, o.queues);
+        } else if (name == "--dst-mac") {
+            xdp_only_set = true;
+            if (!(o.dst_mac = parse_mac(value)))
+                p.fail(name, "must be a MAC address like 02:00:5e:10:00:01, got '" + std::string(value) + "'");
+        } else if (name == "--src-ip") {
+            xdp_only_set = true;
+            if (const auto r = parse_address_range(value))
+                o.src_ip = *r;
+            else
+                p.fail(name, "must be A-B (same family, A <= B, IPv6 differing in the low 64 bits), a "
+                             "CIDR prefix (at most 64 host bits) or one address, got '" + std::string(value) + "'");
+        } else if (name == "--src-ports") {
+            xdp_only_set = true;
+            if (const auto r = parse_port_range(value))
+                o.src_ports = *r;
+            else
+                p.fail(name, "must be LO-HI with 1 <= LO <= HI <= 65535, got '" + std::string(value) + "'");
         } else if (name == "--count") {
             integer_in<std::uint64_t>(p, name, value, 1, UINT64_MAX / 2, o.count);
         } else if (name == "--duration") {
@@ -227,6 +260,15 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
     o.server = positional[0];
     if (o.handle_files.empty() && o.jsonl_files.empty() && o.handles.empty())
         return Err(std::string("no identifiers: give --handles FILE, --jsonl FILE or --handle H"));
+    if (o.xdp()) {
+        if (o.tcp)
+            return Err(std::string("--tcp: not with --xdp (AF_XDP sends UDP)"));
+        if (sockets_set || threads_set)
+            return Err(std::string(sockets_set ? "--sockets" : "--threads") +
+                       ": not with --xdp (one flow and thread per queue; use --queues)");
+    } else if (xdp_only_set) {
+        return Err(std::string("--queues, --dst-mac, --src-ip and --src-ports need --xdp IFACE"));
+    }
     if (o.threads > o.sockets)
         return Err("--threads: at most --sockets (" + std::to_string(o.sockets) + "), got " +
                    std::to_string(o.threads));

@@ -3,12 +3,14 @@
 /// resolved, so every rule is unit-tested; main() turns errors into exit status 2.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dataplane/base/result.hpp"
+#include "perf/gun/xdp_args.hpp"
 
 namespace idpath::gun {
 
@@ -36,10 +38,17 @@ struct Options {
     std::uint64_t seed = 1;
     std::vector<std::uint32_t> indexes; // index filter of every query
     std::vector<std::string> types;     // type filter of every query
+    // AF_XDP (--xdp): one flow per queue instead of sockets; docs/idpath-gun.md "AF_XDP".
+    std::string xdp_iface;                     // empty: kernel sockets
+    std::uint32_t queues = 0;                  // 0: all the interface's queues
+    std::optional<packet::MacAddress> dst_mac; // none: the neighbour table's entry for SERVER
+    AddressRange src_ip;                       // count 0: the interface's address
+    PortRange src_ports{2000, 65535};
     bool help = false;
     bool version = false;
 
     bool open_loop() const noexcept { return rate > 0; }
+    bool xdp() const noexcept { return !xdp_iface.empty(); }
 };
 
 /// Parses the arguments after the program name. "--name value" and "--name=value" both work.
