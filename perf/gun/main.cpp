@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -88,6 +89,7 @@ Result<bool, std::string> load_all(const Options& o, std::size_t max_length, Ide
 struct Plan {
     Options options;
     socket::Endpoint server;
+    std::optional<socket::Endpoint> server2; // the other family's: odd-numbered sockets use it
     IdentifierSet ids;
     QueryShape shape;
     GeneratorConfig generator;
@@ -100,15 +102,16 @@ struct Plan {
 template <class Port>
 Result<Port, std::string> open_port(const Plan& plan, std::uint32_t index)
 {
+    const socket::Endpoint& server = plan.server2 && index % 2 ? *plan.server2 : plan.server;
 #if IDPATH_GUN_XDP
     if constexpr (std::is_same_v<Port, XskPort>)
         return XskPort::open(plan.xdp->target, index, plan.xdp->program->xsks_map_fd());
     else
 #endif
     if constexpr (Port::kStream)
-        return Port::open(plan.server, std::max<std::uint32_t>(plan.options.timeout_ms, 1000));
+        return Port::open(server, std::max<std::uint32_t>(plan.options.timeout_ms, 1000));
     else
-        return Port::open(plan.server);
+        return Port::open(server);
 }
 
 template <class Port>
@@ -249,6 +252,16 @@ int gun_main(int argc, char** argv)
     if (!server)
         return usage_error("SERVER: not an address: '" + o.server + "' (IPv4, [IPv6]:port or IPv6; no names)");
     plan->server = *server;
+    if (!o.server2.empty()) {
+        const auto second = socket::parse_endpoint(o.server2, wire::kDefaultPort);
+        if (!second)
+            return usage_error("SERVER6: not an address: '" + o.server2 + "' (IPv4, [IPv6]:port or IPv6; no names)");
+        if (second->family() == server->family())
+            return usage_error("SERVER6: '" + o.server2 + "' has the same address family as SERVER; give one of each");
+        if (o.sockets < 2)
+            return usage_error("--sockets: at least 2 with two SERVERs (they alternate between them)");
+        plan->server2 = *second;
+    }
 
     plan->shape.indexes = o.indexes;
     plan->shape.types = o.types;
@@ -264,7 +277,7 @@ int gun_main(int argc, char** argv)
     plan->generator = {o.miss_ratio, o.zipf, o.seed};
 
     RunInfo& info = plan->info;
-    info.server = plan->server.to_string();
+    info.server = plan->server.to_string() + (plan->server2 ? " + " + plan->server2->to_string() : "");
     info.transport = o.tcp ? "tcp" : "udp";
     info.open_loop = o.open_loop();
     info.rate = o.rate;

@@ -9,7 +9,7 @@
 namespace idpath::gun {
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: idpath-gun [options] SERVER
+constexpr std::string_view kUsage = R"(usage: idpath-gun [options] SERVER [SERVER6]
 
 Load generator for Handle System (RFC 3652) resolvers: sends RESOLUTION queries over UDP
 (sendmmsg/recvmmsg) or TCP, matches every answer to its query by RequestId, and reports
@@ -19,6 +19,8 @@ Send load only to loopback or to servers you operate or are authorised to test. 
 bounded: by --duration (default 5 s, at most 600 s) and/or --count.
 
 SERVER          192.0.2.1, 192.0.2.1:2641, [2001:db8::1]:2641 or ::1 (port 2641 by default)
+SERVER6         a second server of the other address family: the sockets alternate between
+                the two, so a run mixes IPv4 and IPv6 half and half (not with --xdp)
 
 identifiers (at least one; may be combined and repeated):
   --handles FILE      one handle per line ('#' comments and blank lines skipped)
@@ -254,13 +256,16 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
 
     if (positional.empty())
         return Err(std::string("missing SERVER (try --help)"));
-    if (positional.size() > 1)
-        return Err("one SERVER only, got '" + std::string(positional[0]) + "' and '" + std::string(positional[1]) +
-                   "'");
+    if (positional.size() > 2)
+        return Err("two SERVERs at most (one per address family), got '" + std::string(positional[2]) + "' too");
     o.server = positional[0];
+    if (positional.size() == 2)
+        o.server2 = positional[1];
     if (o.handle_files.empty() && o.jsonl_files.empty() && o.handles.empty())
         return Err(std::string("no identifiers: give --handles FILE, --jsonl FILE or --handle H"));
     if (o.xdp()) {
+        if (!o.server2.empty())
+            return Err(std::string("--xdp: one SERVER (the queues send to one address)"));
         if (o.tcp)
             return Err(std::string("--tcp: not with --xdp (AF_XDP sends UDP)"));
         if (sockets_set || threads_set)

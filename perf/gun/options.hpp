@@ -19,6 +19,9 @@ inline constexpr double kMaxDurationSeconds = 600;
 
 struct Options {
     std::string server; // as written: "192.0.2.1", "[2001:db8::1]:2641", "::1"
+    /// A second SERVER of the other address family: the sockets alternate between the two, an
+    /// IPv4/IPv6 mix in one run (sockets mode only). Empty: one server.
+    std::string server2;
     std::vector<std::string> handle_files;
     std::vector<std::string> jsonl_files;
     std::vector<std::string> handles;
