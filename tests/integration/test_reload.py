@@ -8,18 +8,16 @@ with a corrupt data file, or one changing an init-only key, is refused and servi
 the old data; one changing the answering policy applies it."""
 import json
 import os
-import random
 import re
 import signal
 import socket
-import threading
 import time
 
 import handle_codec as hc
 from harness import main
-from idpath_env import Daemon, read_frame, udp_exchange
+from idpath_env import Daemon, udp_exchange
+from querying import V4, QueryingEnv
 
-V4 = "127.0.0.1"
 BOTH = 2000       # 88.100.1/r<n> in A and B, with different values
 ONLY_A = 100      # 88.100.1/only-a<n>
 ONLY_B = 150      # 88.100.1/only-b<n>
@@ -48,18 +46,16 @@ def write(path, text):
     os.replace(tmp, path)
 
 
-class Env:
+class Env(QueryingEnv):
+    initial = "A"
+
     def __init__(self):
+        super().__init__()
         self.d = None
         self.dir = None
         self.files = {}
         self.current = None  # "A" or "B": the data set the daemon serves now
-        self.lock = threading.Lock()
-        self.history = []    # (t_begin, t_end, tag): a reload in flight from t_begin to t_end
-        self.errors = []
-        self.counts = {"udp": 0, "tcp": 0, "A": 0, "B": 0}
-        self.stop = threading.Event()
-        self.threads = []
+        self.counts.update({"A": 0, "B": 0})
 
     # --- config ------------------------------------------------------------------------------
 
@@ -72,22 +68,6 @@ class Env:
         write(self.d.config, text)
 
     # --- what an answer may be ---------------------------------------------------------------
-
-    def admissible(self, t_send, t_recv):
-        """The data sets that may answer a query in flight from t_send to t_recv."""
-        with self.lock:
-            tags = {self.at(t_send)}
-            for begin, end, tag in self.history:
-                if begin <= t_recv and (end is None or end >= t_send):
-                    tags.add(tag)
-            return tags
-
-    def at(self, t):
-        tag = "A"
-        for begin, end, new in self.history:
-            if end is not None and end <= t:
-                tag = new
-        return tag
 
     def check(self, handle, reply, t_send, t_recv, transport):
         ok_tags = self.admissible(t_send, t_recv)
@@ -112,13 +92,6 @@ class Env:
                 return None
         return f"{transport} {handle}: {vals} is not wholly one of {sorted(ok_tags & expect_in)}"
 
-    def fail(self, text):
-        with self.lock:
-            if len(self.errors) < 20:
-                self.errors.append(text)
-
-    # --- clients -----------------------------------------------------------------------------
-
     def pick(self, rng):
         r = rng.random()
         if r < 0.8:
@@ -126,47 +99,6 @@ class Env:
         if r < 0.9:
             return f"88.100.1/only-a{rng.randrange(ONLY_A)}"
         return f"88.100.1/only-b{rng.randrange(ONLY_B)}"
-
-    def udp_client(self, port, seed):
-        rng = random.Random(seed)
-        rid = seed << 20
-        while not self.stop.is_set():
-            handle = self.pick(rng)
-            rid += 1
-            req = hc.resolution_request(handle, request_id=rid)
-            t_send = time.monotonic()
-            got = udp_exchange(V4, port, req, timeout=2.0)
-            t_recv = time.monotonic()
-            if not got:
-                self.fail(f"udp {handle}: no answer within 2 s")
-                continue
-            err = self.check(handle, got[0][20:] if len(got) == 1 else hc.reassemble(got), t_send, t_recv,
-                             "udp")
-            if err:
-                self.fail(err)
-            self.counts["udp"] += 1
-
-    def tcp_client(self, port, seed):
-        rng = random.Random(seed)
-        rid = seed << 20
-        s = socket.create_connection((V4, port), timeout=5)
-        try:
-            while not self.stop.is_set():
-                handle = self.pick(rng)
-                rid += 1
-                req = hc.resolution_request(handle, request_id=rid)
-                t_send = time.monotonic()
-                s.sendall(req)
-                reply = read_frame(s)
-                t_recv = time.monotonic()
-                err = self.check(handle, reply[20:], t_send, t_recv, "tcp")
-                if err:
-                    self.fail(err)
-                self.counts["tcp"] += 1
-        except OSError as e:
-            self.fail(f"tcp connection: {e}")
-        finally:
-            s.close()
 
     # --- reloads -----------------------------------------------------------------------------
 
@@ -195,12 +127,9 @@ class Env:
         else:
             write(self.files["live"], data_set(tag))
             self.set_files([self.files["live"]])
-        entry = [time.monotonic(), None, tag]
-        with self.lock:
-            self.history.append(entry)
+        entry = self.begin(tag)
         ok, text = self.reload(via)
-        with self.lock:
-            entry[1] = time.monotonic()
+        self.end(entry)
         assert ok, f"reload to {tag} via {via} failed: {text}"
         self.current = tag
         return text
@@ -224,18 +153,12 @@ def setup():
     env.current = "A"
     udp_port = d.ports("udp", socket.AF_INET)
     tcp_port = d.ports("tcp", socket.AF_INET)
-    for i in range(3):
-        env.threads.append(threading.Thread(target=env.udp_client, args=(udp_port, 11 + i), daemon=True))
-    env.threads.append(threading.Thread(target=env.tcp_client, args=(tcp_port, 41), daemon=True))
-    for t in env.threads:
-        t.start()
+    env.start_clients(udp_port, tcp_port, udp_seeds=(11, 12, 13), tcp_seed=41)
     return env
 
 
 def teardown(env):
-    env.stop.set()
-    for t in env.threads:
-        t.join(10)
+    env.stop_clients()
     rc = env.d.stop()
     assert rc == 0, f"idpathd exit status {rc} after SIGTERM"
 

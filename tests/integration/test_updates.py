@@ -9,17 +9,15 @@ error is refused whole; refused changes are counted by reason; a snapshot saved 
 updates brings them back after a restart."""
 import json
 import os
-import random
 import socket
 import tempfile
-import threading
 import time
 
 import handle_codec as hc
 from harness import main
-from idpath_env import Daemon, read_frame, udp_exchange
+from idpath_env import Daemon, udp_exchange
+from querying import V4, QueryingEnv
 
-V4 = "127.0.0.1"
 STABLE = 1500   # 88.100.1/u<n>: always present, its version changes every batch
 CHURN = 300     # 88.100.1/c<n>: deleted by odd batches, created again by even ones
 BATCHES = 22
@@ -52,31 +50,14 @@ def batch(version):
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-class Env:
+class Env(QueryingEnv):
+    initial = 0
+
     def __init__(self):
+        super().__init__()
         self.d = None
         self.dir = tempfile.TemporaryDirectory(prefix="idpath-updates-")
-        self.lock = threading.Lock()
-        self.history = []  # [t_begin, t_end, version]: a batch in flight from t_begin to t_end
-        self.errors = []
-        self.counts = {"udp": 0, "tcp": 0, "found": 0, "absent": 0}
-        self.stop = threading.Event()
-        self.threads = []
-
-    def version_at(self, t):
-        v = 0
-        for begin, end, version in self.history:
-            if end is not None and end <= t:
-                v = version
-        return v
-
-    def admissible(self, t_send, t_recv):
-        with self.lock:
-            versions = {self.version_at(t_send)}
-            for begin, end, version in self.history:
-                if begin <= t_recv and (end is None or end >= t_send):
-                    versions.add(version)
-            return versions
+        self.counts.update({"found": 0, "absent": 0})
 
     def check(self, handle, reply, t_send, t_recv, transport):
         """None when the reply is what one admissible version serves for the handle. After batch
@@ -100,53 +81,10 @@ class Env:
                 return None
         return f"{transport} {handle}: {got} is not wholly one of versions {sorted(expected)}"
 
-    def fail(self, text):
-        with self.lock:
-            if len(self.errors) < 20:
-                self.errors.append(text)
-
     def pick(self, rng):
         if rng.random() < 0.8:
             return f"88.100.1/u{rng.randrange(STABLE)}"
         return f"88.100.1/c{rng.randrange(CHURN)}"
-
-    def udp_client(self, port, seed):
-        rng = random.Random(seed)
-        rid = seed << 20
-        while not self.stop.is_set():
-            handle = self.pick(rng)
-            rid += 1
-            t_send = time.monotonic()
-            got = udp_exchange(V4, port, hc.resolution_request(handle, request_id=rid), timeout=2.0)
-            t_recv = time.monotonic()
-            if not got:
-                self.fail(f"udp {handle}: no answer within 2 s")
-                continue
-            err = self.check(handle, got[0][20:] if len(got) == 1 else hc.reassemble(got), t_send, t_recv, "udp")
-            if err:
-                self.fail(err)
-            self.counts["udp"] += 1
-
-    def tcp_client(self, port, seed):
-        rng = random.Random(seed)
-        rid = seed << 20
-        s = socket.create_connection((V4, port), timeout=5)
-        try:
-            while not self.stop.is_set():
-                handle = self.pick(rng)
-                rid += 1
-                t_send = time.monotonic()
-                s.sendall(hc.resolution_request(handle, request_id=rid))
-                reply = read_frame(s)
-                t_recv = time.monotonic()
-                err = self.check(handle, reply[20:], t_send, t_recv, "tcp")
-                if err:
-                    self.fail(err)
-                self.counts["tcp"] += 1
-        except OSError as e:
-            self.fail(f"tcp connection: {e}")
-        finally:
-            s.close()
 
     def update(self, text, name="batch.jsonl"):
         path = os.path.join(self.dir.name, name)
@@ -155,12 +93,9 @@ class Env:
         return self.d.ctl("update", path)
 
     def apply(self, version):
-        entry = [time.monotonic(), None, version]
-        with self.lock:
-            self.history.append(entry)
+        entry = self.begin(version)
         r = self.update(batch(version))
-        with self.lock:
-            entry[1] = time.monotonic()
+        self.end(entry)
         assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
         return r.stdout.strip()
 
@@ -175,23 +110,12 @@ def setup():
     env.d.start()
     udp_port = env.d.ports("udp", socket.AF_INET)
     tcp_port = env.d.ports("tcp", socket.AF_INET)
-    for i in range(3):
-        env.threads.append(threading.Thread(target=env.udp_client, args=(udp_port, 21 + i), daemon=True))
-    env.threads.append(threading.Thread(target=env.tcp_client, args=(tcp_port, 51), daemon=True))
-    for t in env.threads:
-        t.start()
+    env.start_clients(udp_port, tcp_port, udp_seeds=(21, 22, 23), tcp_seed=51)
     return env
 
 
-def stop_clients(env):
-    env.stop.set()
-    for t in env.threads:
-        t.join(10)
-    env.threads = []
-
-
 def teardown(env):
-    stop_clients(env)
+    env.stop_clients()
     if env.d:
         rc = env.d.stop()
         assert rc == 0, f"idpathd exit status {rc} after SIGTERM"
@@ -254,7 +178,7 @@ def test_5_snapshot_keeps_the_updates_across_a_restart(env):
     r = env.d.ctl("snapshot", "save")
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert os.path.exists(env.snapshot)
-    stop_clients(env)
+    env.stop_clients()
     assert not env.errors, "\n".join(env.errors)
     print(f"# answers checked: {env.counts}", flush=True)
     assert env.d.stop() == 0
