@@ -63,6 +63,16 @@ std::vector<std::uint8_t> udp4_frame(ByteSpan payload)
     return f;
 }
 
+/// `count` frames over the pool's datagrams, in pool order (repeating when count is larger).
+std::vector<std::vector<std::uint8_t>> frames_of(const RequestPool& pool, std::size_t count)
+{
+    std::vector<std::vector<std::uint8_t>> frames;
+    frames.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+        frames.push_back(udp4_frame(pool.datagrams[i % pool.datagrams.size()]));
+    return frames;
+}
+
 /// Arg: identifiers in the table. Past a few thousand the table no longer fits the caches, so
 /// the frames cycle over far more handles than the caches hold.
 void BM_WorkerPoll(benchmark::State& state)
@@ -70,10 +80,7 @@ void BM_WorkerPoll(benchmark::State& state)
     const Corpus& c = corpus(static_cast<std::size_t>(state.range(0)));
     const RequestPool pool = make_requests(c, RequestKind::Hit);
     const std::size_t frame_count = c.table->size() > 100000 ? 16 * kFrames : kFrames;
-    std::vector<std::vector<std::uint8_t>> frames;
-    frames.reserve(frame_count);
-    for (std::size_t i = 0; i < frame_count; ++i)
-        frames.push_back(udp4_frame(pool.datagrams[i % pool.datagrams.size()]));
+    const auto frames = frames_of(pool, frame_count);
 
     const resolve::Policy policy;
     drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
@@ -108,10 +115,7 @@ void BM_ResolvePath(benchmark::State& state, RequestKind kind, std::size_t burst
     const RequestPool pool = make_requests(c, kind);
     // Every request of the pool once, so at scale nearly every answer reads a cold record.
     const std::size_t frame_count = c.table->size() > 100000 ? kPoolSize : kFrames;
-    std::vector<std::vector<std::uint8_t>> frames;
-    frames.reserve(frame_count);
-    for (std::size_t i = 0; i < frame_count; ++i)
-        frames.push_back(udp4_frame(pool.datagrams[i % pool.datagrams.size()]));
+    const auto frames = frames_of(pool, frame_count);
 
     const resolve::Policy policy;
     drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
@@ -191,10 +195,7 @@ void BM_WorkerPollChecksumOffload(benchmark::State& state)
 {
     const Corpus& c = corpus(1000);
     const RequestPool pool = make_requests(c, RequestKind::Hit);
-    std::vector<std::vector<std::uint8_t>> frames;
-    frames.reserve(kFrames);
-    for (std::size_t i = 0; i < kFrames; ++i)
-        frames.push_back(udp4_frame(pool.datagrams[i]));
+    const auto frames = frames_of(pool, kFrames);
 
     const resolve::Policy policy;
     OffloadMemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);

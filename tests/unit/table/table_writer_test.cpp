@@ -13,26 +13,19 @@
 #include "dataplane/base/qsbr.hpp"
 #include "dataplane/table/handle_key.hpp"
 #include "dataplane/table/table.hpp"
+#include "tests/unit/table/url_value.hpp"
 
 namespace idpath::table {
 namespace {
 
-wire::HandleValue value(std::uint32_t index, std::string data)
-{
-    wire::HandleValue v;
-    v.index = index;
-    v.timestamp = 1700000000;
-    v.type = "URL";
-    v.data.assign(data.begin(), data.end());
-    return v;
-}
+using test::url_value;
 
 /// A record whose every value says the same thing: a reader can tell a mix of two.
 EncodedRecord record(const std::string& handle, const std::string& version, std::size_t values = 3)
 {
     std::vector<wire::HandleValue> v;
     for (std::uint32_t i = 1; i <= values; ++i)
-        v.push_back(value(i, handle + "@" + version + std::string(i * 7, 'x')));
+        v.push_back(url_value(i, handle + "@" + version + std::string(i * 7, 'x')));
     auto r = encode_record(handle, std::move(v));
     EXPECT_TRUE(r);
     return std::move(*r);

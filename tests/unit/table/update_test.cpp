@@ -6,19 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/base/byte_reader.hpp"
+#include "tests/unit/table/url_value.hpp"
 
 namespace idpath::table {
 namespace {
 
-wire::HandleValue value(std::uint32_t index, std::string data)
-{
-    wire::HandleValue v;
-    v.index = index;
-    v.timestamp = 1700000000;
-    v.type = "URL";
-    v.data.assign(data.begin(), data.end());
-    return v;
-}
+using test::url_value;
 
 /// index -> data of the handle's values, "" when the handle is missing.
 std::string contents(const Table& t, std::string_view key)
@@ -43,7 +36,7 @@ struct UpdateTest : ::testing::Test {
     {
         TableBuilder b;
         b.home("88.1");
-        ASSERT_TRUE(b.add("88.1/a", {value(1, "one"), value(2, "two")}));
+        ASSERT_TRUE(b.add("88.1/a", {url_value(1, "one"), url_value(2, "two")}));
         t = std::move(b).build();
     }
     UpdateOutcome apply(UpdateOp op, std::string handle, std::vector<wire::HandleValue> values = {},
@@ -55,19 +48,19 @@ struct UpdateTest : ::testing::Test {
 
 TEST_F(UpdateTest, CreateRefusesAnExistingHandleAndAPrefixNotHomed)
 {
-    EXPECT_EQ(apply(UpdateOp::Create, "88.1/A", {value(1, "x")}), UpdateOutcome::HandleExists);
-    EXPECT_EQ(apply(UpdateOp::Create, "88.2/b", {value(1, "x")}), UpdateOutcome::NotHomed);
-    EXPECT_EQ(apply(UpdateOp::Create, "0.NA/88.2", {value(1, "x")}), UpdateOutcome::Applied);
-    EXPECT_EQ(apply(UpdateOp::Create, "88.1/b", {value(1, "x")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::Create, "88.1/A", {url_value(1, "x")}), UpdateOutcome::HandleExists);
+    EXPECT_EQ(apply(UpdateOp::Create, "88.2/b", {url_value(1, "x")}), UpdateOutcome::NotHomed);
+    EXPECT_EQ(apply(UpdateOp::Create, "0.NA/88.2", {url_value(1, "x")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::Create, "88.1/b", {url_value(1, "x")}), UpdateOutcome::Applied);
     EXPECT_EQ(contents(*t, "88.1/B"), "1=x;");
     EXPECT_EQ(contents(*t, "88.1/A"), "1=one;2=two;");
 }
 
 TEST_F(UpdateTest, ReplaceCreatesOrReplacesWhole)
 {
-    EXPECT_EQ(apply(UpdateOp::Replace, "88.1/a", {value(7, "seven")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::Replace, "88.1/a", {url_value(7, "seven")}), UpdateOutcome::Applied);
     EXPECT_EQ(contents(*t, "88.1/A"), "7=seven;");
-    EXPECT_EQ(apply(UpdateOp::Replace, "88.1/new", {value(1, "n")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::Replace, "88.1/new", {url_value(1, "n")}), UpdateOutcome::Applied);
     EXPECT_EQ(t->size(), 2u);
 }
 
@@ -80,19 +73,19 @@ TEST_F(UpdateTest, DeleteRemovesOrSaysNotFound)
 
 TEST_F(UpdateTest, AddValuesRefusesATakenIndexAndChangesNothing)
 {
-    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {value(3, "three"), value(2, "dup")}), UpdateOutcome::ValueExists);
+    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {url_value(3, "three"), url_value(2, "dup")}), UpdateOutcome::ValueExists);
     EXPECT_EQ(contents(*t, "88.1/A"), "1=one;2=two;");
-    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {value(0, "zero")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {url_value(0, "zero")}), UpdateOutcome::Applied);
     EXPECT_EQ(contents(*t, "88.1/A"), "0=zero;1=one;2=two;");
-    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/zz", {value(1, "x")}), UpdateOutcome::HandleNotFound);
-    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {value(5, "x"), value(5, "y")}), UpdateOutcome::Invalid);
+    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/zz", {url_value(1, "x")}), UpdateOutcome::HandleNotFound);
+    EXPECT_EQ(apply(UpdateOp::AddValues, "88.1/a", {url_value(5, "x"), url_value(5, "y")}), UpdateOutcome::Invalid);
 }
 
 TEST_F(UpdateTest, ModifyValuesRefusesAMissingIndex)
 {
-    EXPECT_EQ(apply(UpdateOp::ModifyValues, "88.1/a", {value(2, "TWO"), value(9, "x")}), UpdateOutcome::ValueNotFound);
+    EXPECT_EQ(apply(UpdateOp::ModifyValues, "88.1/a", {url_value(2, "TWO"), url_value(9, "x")}), UpdateOutcome::ValueNotFound);
     EXPECT_EQ(contents(*t, "88.1/A"), "1=one;2=two;");
-    EXPECT_EQ(apply(UpdateOp::ModifyValues, "88.1/a", {value(2, "TWO")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::ModifyValues, "88.1/a", {url_value(2, "TWO")}), UpdateOutcome::Applied);
     EXPECT_EQ(contents(*t, "88.1/A"), "1=one;2=TWO;");
 }
 
@@ -108,10 +101,10 @@ TEST_F(UpdateTest, RemoveValuesRefusesAMissingIndexAndAnEmptyRecord)
 TEST_F(UpdateTest, HomeAndUnhomeGateCreates)
 {
     EXPECT_EQ(apply(UpdateOp::Home, "88.2"), UpdateOutcome::Applied);
-    EXPECT_EQ(apply(UpdateOp::Create, "88.2/b", {value(1, "x")}), UpdateOutcome::Applied);
+    EXPECT_EQ(apply(UpdateOp::Create, "88.2/b", {url_value(1, "x")}), UpdateOutcome::Applied);
     EXPECT_EQ(apply(UpdateOp::Unhome, "88.2"), UpdateOutcome::Applied);
     EXPECT_FALSE(t->homes("88.2"));
-    EXPECT_EQ(apply(UpdateOp::Create, "88.2/c", {value(1, "x")}), UpdateOutcome::NotHomed);
+    EXPECT_EQ(apply(UpdateOp::Create, "88.2/c", {url_value(1, "x")}), UpdateOutcome::NotHomed);
     EXPECT_EQ(to_string(UpdateOutcome::NotHomed), "not_homed");
     EXPECT_EQ(to_string(UpdateOp::RemoveValues), "remove_values");
 }
