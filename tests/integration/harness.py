@@ -31,6 +31,8 @@ def run(module_globals: dict, setup=None, teardown=None) -> int:
                 print(f"not ok {i} - {name}", flush=True)
                 for line in traceback.format_exc().splitlines():
                     print(f"# {line}", flush=True)
+                # meson shows a failing test's stderr, not its TAP comments: say it there too.
+                print(f"{name}:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
     finally:
         if teardown:
             teardown(ctx)

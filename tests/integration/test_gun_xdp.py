@@ -28,9 +28,8 @@ def sh(*cmd):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=20).stdout
 
 
-def gun(*args, timeout=60, prefix=("ip", "netns", "exec", CLI)):
-    return subprocess.run([*prefix, GUN, "--jsonl", SAMPLE, *args], capture_output=True, text=True,
-                          timeout=timeout)
+def gun(*args, timeout=60, prefix=("ip", "netns", "exec", CLI), source=("--jsonl", SAMPLE)):
+    return subprocess.run([*prefix, GUN, *source, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def records(out):
@@ -65,7 +64,8 @@ def setup():
     except OSError as e:
         if e.errno in (errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
             raise Skip("this kernel has no AF_XDP sockets (CONFIG_XDP_SOCKETS)")
-    probe = subprocess.run([GUN, "--handle", "1/a", "--xdp", "lo", "127.0.0.1", "--duration", "0.1"],
+    # An interface that does not exist: the probe must not attach anything to this host's own links.
+    probe = subprocess.run([GUN, "--handle", "1/a", "--xdp", "gun5-nosuch", "127.0.0.1", "--duration", "0.1"],
                            capture_output=True, text=True, timeout=20)
     if "built without AF_XDP" in probe.stderr:
         raise Skip("idpath-gun was built without AF_XDP (clang, libbpf-dev, libxdp-dev)")
@@ -156,7 +156,9 @@ def test_bad_arguments_and_privileges(d):
     assert r.returncode == 2 and "--src-ip" in r.stderr, (r.returncode, r.stderr)
     r = gun("--xdp", CLI_IF, "--sockets", "2", SRV4)
     assert r.returncode == 2 and "--sockets" in r.stderr, (r.returncode, r.stderr)
-    r = gun("--xdp", CLI_IF, SRV4,
+    # --handle, not --jsonl: the identifier file may sit where nobody cannot read it (a fresh clone in a
+    # mode-0700 mktemp directory), and that refusal would hide the one under test.
+    r = gun("--xdp", CLI_IF, SRV4, source=("--handle", "88.100.1/SN-0001"),
             prefix=("ip", "netns", "exec", CLI, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
     assert r.returncode == 2 and "needs root" in r.stderr, (r.returncode, r.stderr)
     assert not xdp_attached()
