@@ -155,6 +155,9 @@ private:
         for (std::size_t i = 0; i < r.count; ++i)
             bytes += tx[i].size();
         stats_.add(Stat::Sent, r.count);
+        if (matcher_.counts_families()) // an IPv4/IPv6 mix: which family each query went over
+            for (std::size_t i = 0; i < r.count; ++i)
+                stats_.add_family(matcher_.is_ipv6(ids[i]), FamilyStat::Sent);
         stats_.add(Stat::DatagramsOut, r.count);
         stats_.add(Stat::BytesOut, bytes);
         note(r);

@@ -28,12 +28,26 @@ std::string_view stat_name(Stat s) noexcept
     return "?";
 }
 
+std::string_view family_stat_name(FamilyStat s) noexcept
+{
+    switch (s) {
+    case FamilyStat::Sent: return "sent";
+    case FamilyStat::Answered: return "answered";
+    case FamilyStat::Lost: return "lost";
+    case FamilyStat::Rejected: return "rejected";
+    case FamilyStat::Count_: break;
+    }
+    return "?";
+}
+
 void Snapshot::add(const WorkerStats& w) noexcept
 {
     for (std::size_t i = 0; i < kStatCount; ++i)
         stat[i] += w.stat[i].get();
     for (std::size_t i = 0; i < by_rc.size(); ++i)
         by_rc[i] += w.by_rc[i].get();
+    for (std::size_t i = 0; i < by_family.size(); ++i)
+        by_family[i] += w.by_family[i].get();
     w.latency.read_into(latency);
 }
 
@@ -44,6 +58,8 @@ Snapshot Snapshot::since(const Snapshot& earlier) const noexcept
         d.stat[i] = stat[i] - earlier.stat[i];
     for (std::size_t i = 0; i < by_rc.size(); ++i)
         d.by_rc[i] = by_rc[i] - earlier.by_rc[i];
+    for (std::size_t i = 0; i < by_family.size(); ++i)
+        d.by_family[i] = by_family[i] - earlier.by_family[i];
     d.latency = latency.since(earlier.latency);
     return d;
 }

@@ -40,6 +40,19 @@ inline constexpr std::size_t kStatCount = static_cast<std::size_t>(Stat::Count_)
 /// The JSON key and column name of a counter ("sent", "datagrams_in", ...).
 std::string_view stat_name(Stat s) noexcept;
 
+/// What is counted per address family in a run with a SERVER of each (an IPv4/IPv6 mix): the
+/// outcomes of the queries that went over it, sent = answered + lost + rejected.
+enum class FamilyStat : std::uint8_t { Sent, Answered, Lost, Rejected, Count_ };
+inline constexpr std::size_t kFamilyStatCount = static_cast<std::size_t>(FamilyStat::Count_);
+
+/// The JSON key of a per-family counter ("sent", ...).
+std::string_view family_stat_name(FamilyStat s) noexcept;
+
+constexpr std::size_t family_slot(bool ipv6, FamilyStat s) noexcept
+{
+    return (ipv6 ? kFamilyStatCount : 0) + static_cast<std::size_t>(s);
+}
+
 /// Response codes below this have a counter each (every code defined so far does); others share
 /// the last slot.
 inline constexpr std::size_t kRcSlots = 4096;
@@ -47,9 +60,11 @@ inline constexpr std::size_t kRcSlots = 4096;
 struct WorkerStats {
     std::array<Counter, kStatCount> stat;
     std::array<Counter, kRcSlots + 1> by_rc;
+    std::array<Counter, 2 * kFamilyStatCount> by_family; // IPv4's, then IPv6's (mixed runs only)
     SharedHistogram latency; // ns from send to the last datagram of the answer
 
     void add(Stat s, std::uint64_t n = 1) noexcept { stat[static_cast<std::size_t>(s)].add(n); }
+    void add_family(bool ipv6, FamilyStat s, std::uint64_t n = 1) noexcept { by_family[family_slot(ipv6, s)].add(n); }
     void count_rc(std::uint32_t rc) noexcept { by_rc[rc < kRcSlots ? rc : kRcSlots].add(); }
 };
 
@@ -57,9 +72,11 @@ struct WorkerStats {
 struct Snapshot {
     std::array<std::uint64_t, kStatCount> stat{};
     std::array<std::uint64_t, kRcSlots + 1> by_rc{};
+    std::array<std::uint64_t, 2 * kFamilyStatCount> by_family{};
     Histogram latency;
 
     std::uint64_t operator[](Stat s) const noexcept { return stat[static_cast<std::size_t>(s)]; }
+    std::uint64_t family(bool ipv6, FamilyStat s) const noexcept { return by_family[family_slot(ipv6, s)]; }
     /// Adds one worker's counters.
     void add(const WorkerStats& w) noexcept;
     /// This minus an earlier snapshot of the same workers.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* idpath-gun's XDP program: the answers (UDP from the server port to one of our source ports)
- * go to the AF_XDP socket of the receiving queue; everything else (ARP, NDP, ICMP, other UDP,
+/* idpath-gun's XDP program: the answers (UDP from the server port of their family to one of our
+ * source ports; an IPv4/IPv6 mix has a server of each family, one family has only one) go to the
+ * AF_XDP socket of the receiving queue; everything else (ARP, NDP, ICMP, other UDP,
  * fragments) passes to the kernel, so the interface keeps resolving neighbours and answering
  * pings while the generator runs. drivers/xdp's program steers by destination port only (a set
  * of service ports), which cannot express a source-port range: hence this one. */
@@ -36,10 +37,12 @@ static __always_inline __u32 config(__u32 slot)
     return v ? *v : 0;
 }
 
-static __always_inline int steer(struct xdp_md *ctx, const struct udphdr *udp)
+static __always_inline int steer(struct xdp_md *ctx, const struct udphdr *udp, __u32 server_port_slot)
 {
     __u16 dport = bpf_ntohs(udp->dest);
-    if (bpf_ntohs(udp->source) != config(GUN_XDP_SERVER_PORT) || dport < config(GUN_XDP_PORT_FIRST) ||
+    __u32 server_port = config(server_port_slot);
+    /* 0: no server of this family, so nothing of it is an answer (a source port 0 included). */
+    if (server_port == 0 || bpf_ntohs(udp->source) != server_port || dport < config(GUN_XDP_PORT_FIRST) ||
         dport > config(GUN_XDP_PORT_LAST))
         return XDP_PASS;
     /* No socket on this queue (fewer --queues than the interface has): the kernel drops it. */
@@ -64,7 +67,7 @@ int gun_xdp(struct xdp_md *ctx)
         struct udphdr *udp = (void *)ip + ip->ihl * 4;
         if ((void *)(udp + 1) > data_end)
             return XDP_PASS;
-        return steer(ctx, udp);
+        return steer(ctx, udp, GUN_XDP_SERVER_PORT4);
     }
     if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr *ip6 = (void *)(eth + 1);
@@ -73,7 +76,7 @@ int gun_xdp(struct xdp_md *ctx)
         struct udphdr *udp = (void *)(ip6 + 1);
         if ((void *)(udp + 1) > data_end)
             return XDP_PASS;
-        return steer(ctx, udp);
+        return steer(ctx, udp, GUN_XDP_SERVER_PORT6);
     }
     return XDP_PASS;
 }

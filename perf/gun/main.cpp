@@ -18,6 +18,7 @@
 #include "dataplane/wire/constants.hpp"
 #include "drivers/socket/address.hpp"
 #include "perf/gun/clock.hpp"
+#include "perf/gun/family.hpp"
 #include "perf/gun/flow.hpp"
 #include "perf/gun/gun_stats.hpp"
 #include "perf/gun/identifiers.hpp"
@@ -114,6 +115,21 @@ Result<Port, std::string> open_port(const Plan& plan, std::uint32_t index)
         return Port::open(server);
 }
 
+/// Which family the queries of flow `index` go over, for the per-family counters: none with one
+/// SERVER; with two, the socket's server's (sockets alternate), or each query's own (AF_XDP).
+template <class Port>
+FamilyMix family_of_flow(const Plan& plan, std::uint32_t index)
+{
+    if (!plan.server2)
+        return FamilyMix::None;
+#if IDPATH_GUN_XDP
+    if constexpr (std::is_same_v<Port, XskPort>)
+        return FamilyMix::ByRequestId;
+#endif
+    const socket::Endpoint& server = index % 2 ? *plan.server2 : plan.server;
+    return server.family() == AF_INET6 ? FamilyMix::Ipv6 : FamilyMix::Ipv4;
+}
+
 template <class Port>
 int run(const Plan& plan)
 {
@@ -147,6 +163,7 @@ int run(const Plan& plan)
         fc.count = o.count ? o.count / sockets + (i < o.count % sockets ? 1 : 0) : 0;
         fc.rate = flow_rate;
         mc.first_id = static_cast<std::uint32_t>(splitmix64(id_seed));
+        mc.family = family_of_flow<Port>(plan, i);
         const std::uint32_t t = i % threads;
         flows[t].push_back(std::make_unique<Flow<Port>>(std::move(port).value(), plan.ids, plan.shape,
                                                         plan.generator, i, mc, fc, *stats[t], now));
@@ -256,9 +273,9 @@ int gun_main(int argc, char** argv)
         const auto second = socket::parse_endpoint(o.server2, wire::kDefaultPort);
         if (!second)
             return usage_error("SERVER6: not an address: '" + o.server2 + "' (IPv4, [IPv6]:port or IPv6; no names)");
-        if (second->family() == server->family())
-            return usage_error("SERVER6: '" + o.server2 + "' has the same address family as SERVER; give one of each");
-        if (o.sockets < 2)
+        if (second->family() == server->family()) // parse_options() refuses this already
+            return usage_error("two SERVERs of one family: give one IPv4 and one IPv6 address");
+        if (!o.xdp() && o.sockets < 2)
             return usage_error("--sockets: at least 2 with two SERVERs (they alternate between them)");
         plan->server2 = *second;
     }
@@ -278,6 +295,7 @@ int gun_main(int argc, char** argv)
 
     RunInfo& info = plan->info;
     info.server = plan->server.to_string() + (plan->server2 ? " + " + plan->server2->to_string() : "");
+    info.mixed = plan->server2.has_value();
     info.transport = o.tcp ? "tcp" : "udp";
     info.open_loop = o.open_loop();
     info.rate = o.rate;
@@ -291,7 +309,7 @@ int gun_main(int argc, char** argv)
     info.seed = o.seed;
     if (o.xdp()) {
 #if IDPATH_GUN_XDP
-        auto setup = prepare_xdp(o, plan->server);
+        auto setup = prepare_xdp(o, plan->server, plan->server2);
         if (!setup.ok()) {
             std::cerr << "idpath-gun: " << setup.error().message << '\n';
             return setup.error().status;

@@ -30,6 +30,7 @@ Matcher::Matcher(const MatcherConfig& config, const QueryGenerator& generator, W
       mask_(static_cast<std::uint32_t>(slots_.size() - 1)),
       limit_(std::clamp<std::uint32_t>(config.limit, 1, static_cast<std::uint32_t>(slots_.size() / 2))),
       timeout_ns_(config.timeout_ns),
+      family_(config.family),
       next_id_(config.first_id),
       oldest_(config.first_id)
 {
@@ -105,8 +106,8 @@ void Matcher::on_chunk(Slot& s, std::uint32_t sequence, std::uint32_t message_le
     // decode_frame() has checked that the payload is the chunk `sequence` implies.
     if (wire::datagram_count(message_length) > kMaxDatagrams) {
         stats_.add(Stat::Malformed);
+        outcome(s, Stat::Rejected, FamilyStat::Rejected);
         finish(s, State::Done);
-        stats_.add(Stat::Rejected);
         return;
     }
     if (s.chunks == 0) {
@@ -137,7 +138,7 @@ void Matcher::on_chunk(Slot& s, std::uint32_t sequence, std::uint32_t message_le
     }
     // No buffer was free: count the answer by its header alone.
     stats_.latency.record(now_ns - s.sent_ns);
-    stats_.add(Stat::Answered);
+    outcome(s, Stat::Answered, FamilyStat::Answered);
     stats_.count_rc(s.response_code);
     finish(s, State::Done);
 }
@@ -149,20 +150,27 @@ void Matcher::complete(Slot& s, ByteSpan message, std::uint64_t now_ns) noexcept
     switch (c.verdict) {
     case AnswerCheck::Verdict::Ok:
         stats_.latency.record(now_ns - s.sent_ns);
-        stats_.add(Stat::Answered);
+        outcome(s, Stat::Answered, FamilyStat::Answered);
         stats_.add(Stat::Values, c.values);
         stats_.count_rc(c.response_code);
         break;
     case AnswerCheck::Verdict::Malformed:
         stats_.add(Stat::Malformed);
-        stats_.add(Stat::Rejected);
+        outcome(s, Stat::Rejected, FamilyStat::Rejected);
         break;
     case AnswerCheck::Verdict::Wrong:
         stats_.add(Stat::Wrong);
-        stats_.add(Stat::Rejected);
+        outcome(s, Stat::Rejected, FamilyStat::Rejected);
         break;
     }
     finish(s, State::Done);
+}
+
+void Matcher::outcome(const Slot& s, Stat what, FamilyStat per_family) noexcept
+{
+    stats_.add(what);
+    if (family_ != FamilyMix::None)
+        stats_.add_family(query_is_ipv6(family_, s.id), per_family);
 }
 
 void Matcher::finish(Slot& s, State state) noexcept
@@ -198,7 +206,7 @@ void Matcher::expire(std::uint64_t now_ns) noexcept
         if (s.id == oldest_ && s.state == State::InFlight) {
             if (now_ns < s.sent_ns + timeout_ns_)
                 return;
-            stats_.add(Stat::Lost);
+            outcome(s, Stat::Lost, FamilyStat::Lost);
             finish(s, State::Expired);
         }
         ++oldest_;
@@ -209,7 +217,7 @@ void Matcher::expire_all() noexcept
 {
     for (Slot& s : slots_) {
         if (s.state == State::InFlight) {
-            stats_.add(Stat::Lost);
+            outcome(s, Stat::Lost, FamilyStat::Lost);
             finish(s, State::Expired);
         }
     }

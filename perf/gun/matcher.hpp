@@ -20,6 +20,7 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/wire/constants.hpp"
+#include "perf/gun/family.hpp"
 #include "perf/gun/gun_stats.hpp"
 #include "perf/gun/query_gen.hpp"
 
@@ -29,6 +30,8 @@ struct MatcherConfig {
     std::uint32_t limit = 64;               // most queries in flight at once
     std::uint64_t timeout_ns = 1'000'000'000; // an answer later than this counts as lost
     std::uint32_t first_id = 1;             // RequestId of the first query
+    FamilyMix family = FamilyMix::None;     // which family each query goes over, for the
+                                            // per-family counters of an IPv4/IPv6 mix
 };
 
 class Matcher {
@@ -48,6 +51,9 @@ public:
     std::uint32_t limit() const noexcept { return limit_; }
     std::uint32_t outstanding() const noexcept { return outstanding_; }
     bool full() const noexcept { return outstanding_ >= limit_; }
+    /// Whether outcomes are counted per family, and the family of query `request_id`.
+    bool counts_families() const noexcept { return family_ != FamilyMix::None; }
+    bool is_ipv6(std::uint32_t request_id) const noexcept { return query_is_ipv6(family_, request_id); }
 
     /// Records a query about to be sent at `now_ns`; returns its RequestId. Requires !full().
     std::uint32_t issue(const QuerySpec& q, std::uint64_t now_ns) noexcept;
@@ -84,6 +90,8 @@ private:
                   std::uint64_t now_ns) noexcept;
     void complete(Slot& s, ByteSpan message, std::uint64_t now_ns) noexcept;
     void finish(Slot& s, State state) noexcept;
+    /// Counts the outcome (answered, lost, rejected) of the query in `s`, and per family.
+    void outcome(const Slot& s, Stat what, FamilyStat per_family) noexcept;
     std::uint16_t take_buffer() noexcept;
     std::uint8_t* buffer(std::uint16_t b) noexcept { return buffers_[b].get(); }
 
@@ -93,6 +101,7 @@ private:
     std::uint32_t mask_;
     std::uint32_t limit_;
     std::uint64_t timeout_ns_;
+    FamilyMix family_;
     std::uint32_t next_id_;
     std::uint32_t oldest_; // no query issued before this one is in flight
     std::uint64_t issued_ = 0; // RequestIds consumed, skipped ones included

@@ -1,5 +1,6 @@
 #include "perf/gun/options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -19,8 +20,9 @@ Send load only to loopback or to servers you operate or are authorised to test. 
 bounded: by --duration (default 5 s, at most 600 s) and/or --count.
 
 SERVER          192.0.2.1, 192.0.2.1:2641, [2001:db8::1]:2641 or ::1 (port 2641 by default)
-SERVER6         a second server of the other address family: the sockets alternate between
-                the two, so a run mixes IPv4 and IPv6 half and half (not with --xdp)
+SERVER6         a second server of the other address family (either order): a run mixes IPv4
+                and IPv6 half and half. The sockets alternate between the two; --xdp sends
+                both over every queue, each query's family a hash of its RequestId
 
 identifiers (at least one; may be combined and repeated):
   --handles FILE      one handle per line ('#' comments and blank lines skipped)
@@ -46,9 +48,11 @@ load:
   --xdp IFACE         AF_XDP on IFACE instead of kernel sockets: one flow and thread per queue,
                       Ethernet/IP/UDP frames built here (needs root; docs/idpath-gun.md)
   --queues N          --xdp: the first N queues of IFACE, 1..256  [all combined/rx queues]
-  --dst-mac MAC       --xdp: next-hop MAC  [SERVER's entry in the neighbour table]
+  --dst-mac MAC       --xdp: next-hop MAC, for both families  [each SERVER's entry in the
+                      neighbour table]
   --src-ip RANGE      --xdp: source addresses, A-B, CIDR or A; they must be IFACE's (or routed
-                      back to it)  [IFACE's address of SERVER's family]
+                      back to it); once per family, of a SERVER's family  [IFACE's address of
+                      each SERVER's family]
   --src-ports LO-HI   --xdp: source ports, spread per query so RSS spreads the load [2000-65535]
   --count N           stop sending after N queries in all
   --duration SECONDS  stop sending after this long, 0 < S <= 600  [5, or 600 with --count]
@@ -117,6 +121,25 @@ bool real_in(Parser& p, std::string_view name, std::string_view text, double lo,
 std::string_view usage_text() noexcept
 {
     return kUsage;
+}
+
+std::optional<bool> server_is_ipv6(std::string_view server) noexcept
+{
+    // The forms socket::parse_endpoint() takes: "[v6]:port", "[v6]", bare v6, "v4:port", "v4".
+    std::string_view host = server;
+    const bool bracketed = !server.empty() && server.front() == '[';
+    if (bracketed) {
+        const auto close = server.find(']');
+        if (close == std::string_view::npos)
+            return std::nullopt;
+        host = server.substr(1, close - 1);
+    } else if (std::count(server.begin(), server.end(), ':') == 1) {
+        host = server.substr(0, server.find(':'));
+    }
+    const auto a = parse_address(host);
+    if (!a || (bracketed && !a->ipv6))
+        return std::nullopt;
+    return a->ipv6;
 }
 
 Result<Options, std::string> parse_options(std::span<const std::string_view> args)
@@ -226,11 +249,16 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
                 p.fail(name, "must be a MAC address like 02:00:5e:10:00:01, got '" + std::string(value) + "'");
         } else if (name == "--src-ip") {
             xdp_only_set = true;
-            if (const auto r = parse_address_range(value))
-                o.src_ip = *r;
-            else
+            if (const auto r = parse_address_range(value)) {
+                AddressRange& slot = r->ipv6 ? o.src_ip6 : o.src_ip4;
+                if (slot.count)
+                    p.fail(name, std::string("one range per address family, got two ") + (r->ipv6 ? "IPv6" : "IPv4") +
+                                     " ranges");
+                slot = *r;
+            } else {
                 p.fail(name, "must be A-B (same family, A <= B, IPv6 differing in the low 64 bits), a "
                              "CIDR prefix (at most 64 host bits) or one address, got '" + std::string(value) + "'");
+            }
         } else if (name == "--src-ports") {
             xdp_only_set = true;
             if (const auto r = parse_port_range(value))
@@ -263,9 +291,22 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
         o.server2 = positional[1];
     if (o.handle_files.empty() && o.jsonl_files.empty() && o.handles.empty())
         return Err(std::string("no identifiers: give --handles FILE, --jsonl FILE or --handle H"));
+    const std::optional<bool> first_v6 = server_is_ipv6(o.server);
+    const std::optional<bool> second_v6 = o.mixed() ? server_is_ipv6(o.server2) : std::nullopt;
+    if (first_v6 && second_v6 && *first_v6 == *second_v6)
+        return Err("two SERVERs of one family ('" + o.server + "' and '" + o.server2 + "' are both " +
+                   (*first_v6 ? "IPv6" : "IPv4") + "): give one IPv4 and one IPv6 address");
     if (o.xdp()) {
-        if (!o.server2.empty())
-            return Err(std::string("--xdp: one SERVER (the queues send to one address)"));
+        // A range of each --src-ip's family is sent from only with a SERVER of that family.
+        // (An unparsable SERVER is main()'s to report.)
+        if (first_v6 && (!o.mixed() || second_v6)) {
+            for (const bool v6 : {false, true}) {
+                const bool served = *first_v6 == v6 || (second_v6 && *second_v6 == v6);
+                if (o.src_ip(v6).count && !served)
+                    return Err(std::string("--src-ip: an ") + (v6 ? "IPv6" : "IPv4") + " range, but no " +
+                               (v6 ? "IPv6" : "IPv4") + " SERVER");
+            }
+        }
         if (o.tcp)
             return Err(std::string("--tcp: not with --xdp (AF_XDP sends UDP)"));
         if (sockets_set || threads_set)

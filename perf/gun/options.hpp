@@ -19,8 +19,9 @@ inline constexpr double kMaxDurationSeconds = 600;
 
 struct Options {
     std::string server; // as written: "192.0.2.1", "[2001:db8::1]:2641", "::1"
-    /// A second SERVER of the other address family: the sockets alternate between the two, an
-    /// IPv4/IPv6 mix in one run (sockets mode only). Empty: one server.
+    /// A second SERVER of the other address family (either may come first): an IPv4/IPv6 mix in
+    /// one run. The sockets alternate between the two; --xdp sends both over every queue, each
+    /// query's family from its RequestId (family.hpp). Empty: one server.
     std::string server2;
     std::vector<std::string> handle_files;
     std::vector<std::string> jsonl_files;
@@ -45,14 +46,21 @@ struct Options {
     std::string xdp_iface;                     // empty: kernel sockets
     std::uint32_t queues = 0;                  // 0: all the interface's queues
     std::optional<packet::MacAddress> dst_mac; // none: the neighbour table's entry for SERVER
-    AddressRange src_ip;                       // count 0: the interface's address
+    AddressRange src_ip4;                      // --src-ip of IPv4; count 0: the interface's address
+    AddressRange src_ip6;                      // --src-ip of IPv6 (given once per family)
     PortRange src_ports{2000, 65535};
     bool help = false;
     bool version = false;
 
     bool open_loop() const noexcept { return rate > 0; }
     bool xdp() const noexcept { return !xdp_iface.empty(); }
+    bool mixed() const noexcept { return !server2.empty(); }
+    const AddressRange& src_ip(bool ipv6) const noexcept { return ipv6 ? src_ip6 : src_ip4; }
 };
+
+/// SERVER's family as written: true for IPv6 ("::1", "[2001:db8::1]:2641"), false for IPv4
+/// ("192.0.2.1:2641"), nothing when the address part is not an address (main() says so).
+std::optional<bool> server_is_ipv6(std::string_view server) noexcept;
 
 /// Parses the arguments after the program name. "--name value" and "--name=value" both work.
 /// Errors are one line naming the option: "--window: must be an integer 1..65536, got 0".

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataplane/wire/constants.hpp"
+#include "perf/gun/family.hpp"
 
 namespace idpath::gun {
 namespace {
@@ -49,6 +50,20 @@ ordered_json counters_json(const Snapshot& s)
         if (s.by_rc[slot])
             rc[rc_label(slot)] = s.by_rc[slot];
     j["response_codes"] = std::move(rc);
+    return j;
+}
+
+/// {"ipv4": {"sent", "answered", "lost", "rejected", "qps"}, "ipv6": {...}}: a mixed run's split.
+ordered_json families_json(const Snapshot& s, double seconds)
+{
+    ordered_json j;
+    for (const bool v6 : {false, true}) {
+        ordered_json f;
+        for (std::size_t i = 0; i < kFamilyStatCount; ++i)
+            f[std::string(family_stat_name(static_cast<FamilyStat>(i)))] = s.family(v6, static_cast<FamilyStat>(i));
+        f["qps"] = per_second(s.family(v6, FamilyStat::Answered), seconds);
+        j[v6 ? "ipv6" : "ipv4"] = std::move(f);
+    }
     return j;
 }
 
@@ -127,6 +142,8 @@ void Reporter::interval(double elapsed_s, double length_s, const Snapshot& d)
         j["sent_qps"] = per_second(d[Stat::Sent], length_s);
         j.update(counters_json(d));
         j["latency_us"] = latency_json(d.latency);
+        if (info_.mixed)
+            j["families"] = families_json(d, length_s);
         out_ << j.dump() << '\n' << std::flush;
         return;
     }
@@ -162,6 +179,8 @@ void Reporter::summary(double send_s, double wall_s, const Snapshot& t)
         j["loss_ratio"] = sent ? static_cast<double>(t[Stat::Lost]) / static_cast<double>(sent) : 0.0;
         j.update(counters_json(t));
         j["latency_us"] = latency_json(t.latency);
+        if (info_.mixed)
+            j["families"] = families_json(t, send_s);
         out_ << j.dump() << '\n' << std::flush;
         return;
     }
@@ -173,6 +192,16 @@ void Reporter::summary(double send_s, double wall_s, const Snapshot& t)
                    percent(t[Stat::Answered], sent), per_second(t[Stat::Answered], send_s));
     out_ << format("  lost       %12llu (%.3f %%), timeout %u ms\n", n(Stat::Lost), percent(t[Stat::Lost], sent),
                    info_.timeout_ms);
+    if (info_.mixed) {
+        for (const bool v6 : {false, true}) {
+            const auto f = [&](FamilyStat s) { return static_cast<unsigned long long>(t.family(v6, s)); };
+            out_ << format("  %-10s sent %llu, answered %llu (%.3f %%), lost %llu, rejected %llu; %.0f answers/s\n",
+                           family_name(v6), f(FamilyStat::Sent), f(FamilyStat::Answered),
+                           percent(t.family(v6, FamilyStat::Answered), t.family(v6, FamilyStat::Sent)),
+                           f(FamilyStat::Lost), f(FamilyStat::Rejected),
+                           per_second(t.family(v6, FamilyStat::Answered), send_s));
+        }
+    }
     out_ << format("  rejected %llu, late %llu, duplicate %llu, wrong %llu, malformed %llu\n", n(Stat::Rejected),
                    n(Stat::Late), n(Stat::Duplicate), n(Stat::Wrong), n(Stat::Malformed));
     out_ << format("  stalled %llu, unreachable %llu, send errors %llu, reconnects %llu\n", n(Stat::Stalled),

@@ -1,7 +1,8 @@
 #pragma once
 /// idpath-gun's output: a header, one line per interval and a final summary, as aligned text
 /// for people or as JSON lines (one object each, "type": "start" | "interval" | "summary") for
-/// scripts. Field names are stat_name()s; docs/idpath-gun.md lists them.
+/// scripts. Field names are stat_name()s; docs/idpath-gun.md lists them. A run with a SERVER of
+/// each family adds what each family sent, and how that ended ("families" in JSON).
 /// Thread-safety: the reporting thread only.
 
 #include <cstdint>
@@ -14,7 +15,8 @@ namespace idpath::gun {
 
 /// What the run is, echoed in the header and the summary.
 struct RunInfo {
-    std::string server;    // "127.0.0.1:2641"
+    std::string server;    // "127.0.0.1:2641", or "127.0.0.1:2641 + [::1]:2641" in a mixed run
+    bool mixed = false;    // a SERVER of each family: the report counts per family too
     std::string transport; // "udp" | "tcp"
     bool open_loop = false;
     double rate = 0;

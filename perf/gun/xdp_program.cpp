@@ -37,7 +37,8 @@ void GunXdpProgram::LinkDeleter::operator()(bpf_link* l) const noexcept
     bpf_link__destroy(l);
 }
 
-Result<GunXdpProgram, std::string> GunXdpProgram::attach(int ifindex, std::uint16_t server_port, PortRange ports)
+Result<GunXdpProgram, std::string> GunXdpProgram::attach(int ifindex, std::uint16_t server_port4,
+                                                         std::uint16_t server_port6, PortRange ports)
 {
     libbpf_set_print(silent_libbpf);
     GunXdpProgram p;
@@ -56,7 +57,11 @@ Result<GunXdpProgram, std::string> GunXdpProgram::attach(int ifindex, std::uint1
     bpf_program* prog = bpf_object__find_program_by_name(p.object_.get(), "gun_xdp");
     if (config_fd < 0 || p.xsks_fd_ < 0 || !prog)
         return Err(std::string("the embedded XDP object lacks gun_config, gun_xsks or gun_xdp"));
-    const std::uint32_t values[GUN_XDP_CONFIG_COUNT] = {server_port, ports.first, ports.last};
+    std::uint32_t values[GUN_XDP_CONFIG_COUNT] = {};
+    values[GUN_XDP_SERVER_PORT4] = server_port4;
+    values[GUN_XDP_SERVER_PORT6] = server_port6;
+    values[GUN_XDP_PORT_FIRST] = ports.first;
+    values[GUN_XDP_PORT_LAST] = ports.last;
     for (std::uint32_t k = 0; k < GUN_XDP_CONFIG_COUNT; ++k)
         if (bpf_map_update_elem(config_fd, &k, &values[k], BPF_ANY) != 0)
             return Err("filling the XDP config map: " + errno_text(errno));

@@ -18,10 +18,12 @@ namespace idpath::gun {
 
 class GunXdpProgram {
 public:
-    /// Loads the program with the answers' source port (the server's) and destination ports
-    /// (ours), and attaches it to `ifindex`: native (driver) mode first, generic (skb) mode when
-    /// the driver has none. Fails if another XDP program is attached there.
-    static Result<GunXdpProgram, std::string> attach(int ifindex, std::uint16_t server_port, PortRange ports);
+    /// Loads the program with the answers' source ports (the IPv4 and the IPv6 server's; 0 for a
+    /// family without a server, whose traffic then all passes to the kernel) and destination
+    /// ports (ours), and attaches it to `ifindex`: native (driver) mode first, generic (skb) mode
+    /// when the driver has none. Fails if another XDP program is attached there.
+    static Result<GunXdpProgram, std::string> attach(int ifindex, std::uint16_t server_port4,
+                                                     std::uint16_t server_port6, PortRange ports);
 
     GunXdpProgram(GunXdpProgram&&) noexcept = default;
     GunXdpProgram& operator=(GunXdpProgram&&) noexcept = default;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "perf/gun/family.hpp"
 #include "perf/gun/netdev.hpp"
 
 namespace idpath::gun {
@@ -42,7 +43,8 @@ std::string mac_text(const packet::MacAddress& mac)
     return buf;
 }
 
-Result<std::unique_ptr<XdpSetup>, SetupError> prepare_xdp(const Options& o, const socket::Endpoint& server)
+Result<std::unique_ptr<XdpSetup>, SetupError> prepare_xdp(const Options& o, const socket::Endpoint& server,
+                                                          const std::optional<socket::Endpoint>& server2)
 {
     if (!has_capability(CAP_NET_RAW) || !has_capability(CAP_NET_ADMIN))
         return Err(SetupError{2, "--xdp needs root (CAP_NET_RAW and CAP_NET_ADMIN, and CAP_BPF to load the "
@@ -50,15 +52,24 @@ Result<std::unique_ptr<XdpSetup>, SetupError> prepare_xdp(const Options& o, cons
     auto setup = std::make_unique<XdpSetup>();
     XdpTarget& t = setup->target;
     t.ifname = o.xdp_iface;
-    t.ipv6 = server.family() == AF_INET6;
-    t.server_port = server.port();
-    if (t.ipv6) {
-        std::memcpy(t.server.data(), &reinterpret_cast<const sockaddr_in6*>(server.addr())->sin6_addr, 16);
-    } else {
-        t.server = packet::map_ipv4(
-            reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(server.addr())->sin_addr));
-    }
     t.ports = o.src_ports;
+    // The families with a server: one, or both (the mix).
+    bool served[2] = {false, false};
+    for (const socket::Endpoint* e : {&server, server2 ? &*server2 : nullptr}) {
+        if (!e)
+            continue;
+        const bool v6 = e->family() == AF_INET6;
+        XdpPath& p = t.paths[v6 ? 1 : 0];
+        served[v6] = true;
+        p.server_port = e->port();
+        if (v6) {
+            std::memcpy(p.server.data(), &reinterpret_cast<const sockaddr_in6*>(e->addr())->sin6_addr, 16);
+        } else {
+            p.server = packet::map_ipv4(
+                reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(e->addr())->sin_addr));
+        }
+    }
+    t.mix = served[0] && served[1] ? FamilyMix::ByRequestId : served[1] ? FamilyMix::Ipv6 : FamilyMix::Ipv4;
 
     auto iface = inspect_interface(o.xdp_iface);
     if (!iface.ok())
@@ -80,40 +91,49 @@ Result<std::unique_ptr<XdpSetup>, SetupError> prepare_xdp(const Options& o, cons
                          ": answers the interface puts on the other queues are not seen (they count as lost); "
                          "steer them with ethtool (-L, -X) or use all queues";
 
-    if (o.src_ip.count) {
-        if (o.src_ip.ipv6 != t.ipv6)
-            return Err(SetupError{2, std::string("--src-ip: not of SERVER's address family (") +
-                                         (t.ipv6 ? "IPv6" : "IPv4") + ")"});
-        t.sources = o.src_ip;
-    } else {
-        const auto& own = t.ipv6 ? iface->ipv6 : iface->ipv4;
-        if (!own)
-            return Err(SetupError{2, o.xdp_iface + " has no " + (t.ipv6 ? "IPv6" : "IPv4") +
-                                         " address: give --src-ip"});
-        t.sources.first = *own;
-        t.sources.count = 1;
-        t.sources.ipv6 = t.ipv6;
+    for (const bool v6 : {false, true}) {
+        const char* family = family_name(v6);
+        if (o.src_ip(v6).count && !served[v6]) // options.cpp refuses this already
+            return Err(SetupError{2, std::string("--src-ip: an ") + family + " range, but no " + family + " SERVER"});
+    }
+    std::string route; // for the summary, per family: "192.0.2.2 -> 192.0.2.1 via 02:00:5e:10:00:01"
+    for (const bool v6 : {false, true}) {
+        if (!served[v6])
+            continue;
+        XdpPath& p = t.paths[v6 ? 1 : 0];
+        const char* family = family_name(v6);
+        if (o.src_ip(v6).count) {
+            p.sources = o.src_ip(v6);
+        } else {
+            const auto& own = v6 ? iface->ipv6 : iface->ipv4;
+            if (!own)
+                return Err(SetupError{2, o.xdp_iface + " has no " + family + " address: give --src-ip"});
+            p.sources.first = *own;
+            p.sources.count = 1;
+            p.sources.ipv6 = v6;
+        }
+        if (o.dst_mac) {
+            p.dst_mac = *o.dst_mac;
+        } else {
+            auto mac = resolve_neighbour(iface->ifindex, o.xdp_iface, p.server, v6, kNeighbourWaitMs);
+            if (!mac.ok())
+                return Err(SetupError{3, mac.error()});
+            p.dst_mac = *mac;
+        }
+        route += ", " + address_text(p.sources.first, v6) +
+                 (p.sources.count > 1 ? " (+" + std::to_string(p.sources.count - 1) + ")" : "") + " -> " +
+                 address_text(p.server, v6) + " via " + mac_text(p.dst_mac);
     }
 
-    if (o.dst_mac) {
-        t.dst_mac = *o.dst_mac;
-    } else {
-        auto mac = resolve_neighbour(iface->ifindex, o.xdp_iface, t.server, t.ipv6, kNeighbourWaitMs);
-        if (!mac.ok())
-            return Err(SetupError{3, mac.error()});
-        t.dst_mac = *mac;
-    }
-
-    auto program = GunXdpProgram::attach(iface->ifindex, t.server_port, t.ports);
+    auto program = GunXdpProgram::attach(iface->ifindex, t.paths[0].server_port, t.paths[1].server_port, t.ports);
     if (!program.ok())
         return Err(SetupError{3, o.xdp_iface + ": " + program.error()});
     setup->program.emplace(std::move(program).value());
 
-    const std::string first = address_text(t.sources.first, t.ipv6);
     setup->summary = "AF_XDP on " + o.xdp_iface + ": " + std::to_string(setup->queues) + " queue(s), XDP " +
-                     setup->program->mode() + ", " + mac_text(t.src_mac) + " -> " + mac_text(t.dst_mac) +
-                     ", from " + first + (t.sources.count > 1 ? " (+" + std::to_string(t.sources.count - 1) + ")" : "") +
-                     " ports " + std::to_string(t.ports.first) + "-" + std::to_string(t.ports.last);
+                     setup->program->mode() + ", MAC " + mac_text(t.src_mac) + route + ", ports " +
+                     std::to_string(t.ports.first) + "-" + std::to_string(t.ports.last) +
+                     (t.mix == FamilyMix::ByRequestId ? ", IPv4 and IPv6 mixed" : "");
     return setup;
 }
 

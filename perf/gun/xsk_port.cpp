@@ -20,12 +20,6 @@ namespace {
 constexpr std::uint32_t kRxFrames = XskPort::kFrames / 2;
 constexpr std::uint32_t kRingSize = kRxFrames; // every ring holds all the frames it can see
 constexpr std::size_t kAreaSize = std::size_t{XskPort::kFrames} * XskPort::kFrameSize;
-constexpr std::size_t kRequestIdOffset = 8; // envelope: versions, flags, SessionId, RequestId
-
-bool same(const packet::IpAddress& a, const packet::IpAddress& b) noexcept
-{
-    return std::memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 } // namespace
 
@@ -99,21 +93,6 @@ struct XskPort::State {
             *xsk_ring_prod__fill_addr(&fill, idx + i) = held_rx[i];
         xsk_ring_prod__submit(&fill, held);
         held = 0;
-    }
-
-    /// The queue that sent the query `f` answers, or t.queues when `f` is addressed to no
-    /// query (another address or port than its RequestId was sent from).
-    std::uint32_t owner(const AnswerFrame& f) const noexcept
-    {
-        const XdpTarget& t = *target;
-        if (f.ipv6 != t.ipv6 || f.src_port != t.server_port || !same(f.src, t.server))
-            return t.queues;
-        const std::uint32_t q = xdp_queue_of(f.dst_port, t.ports, t.queues);
-        if (q == t.queues || f.payload.size() < kRequestIdOffset + 4)
-            return q; // too short for a RequestId: the matcher calls it malformed
-        const XdpSource want =
-            xdp_source(load_be32(f.payload.data() + kRequestIdOffset), t.sources, t.ports, t.queues, q);
-        return f.dst_port == want.port && same(f.dst, want.address) ? q : t.queues;
     }
 };
 
@@ -215,20 +194,12 @@ IoResult XskPort::send(std::span<const ByteSpan> datagrams) noexcept
     std::uint32_t idx = 0;
     n = xsk_ring_prod__reserve(&s.tx, static_cast<std::uint32_t>(n), &idx);
     const XdpTarget& t = *s.target;
-    FrameAddresses a;
-    a.src_mac = t.src_mac;
-    a.dst_mac = t.dst_mac;
-    a.ipv6 = t.ipv6;
-    a.dst = t.server;
-    a.dst_port = t.server_port;
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t addr = s.free_tx.back();
         s.free_tx.pop_back();
         const ByteSpan d = datagrams[i];
-        const XdpSource src = xdp_source(d.size() >= kRequestIdOffset + 4 ? load_be32(d.data() + kRequestIdOffset) : 0,
-                                         t.sources, t.ports, t.queues, s.queue);
-        a.src = src.address;
-        a.src_port = src.port;
+        // The family (in a mixed run), the source address and the port: all from the RequestId.
+        const FrameAddresses a = xdp_query_addresses(t, xdp_request_id(d), s.queue);
         // A datagram is at most 512 octets: it always fits a frame.
         const std::size_t size = build_frame(a, d, MutableByteSpan{s.at(addr), kFrameSize});
         xdp_desc* desc = xsk_ring_prod__tx_desc(&s.tx, idx + static_cast<std::uint32_t>(i));
@@ -272,7 +243,7 @@ IoResult XskPort::receive(std::span<ByteSpan> out) noexcept
         const AnswerFrame f = parse_answer_frame(ByteSpan{s.at(addr), desc->len});
         switch (f.status) {
         case AnswerFrameStatus::Ok:
-            if (const std::uint32_t q = s.owner(f); q == s.queue) {
+            if (const std::uint32_t q = xdp_answer_queue(*s.target, f); q == s.queue) {
                 out[k++] = f.payload;
             } else if (q < s.target->queues && s.target->handoff) {
                 // Another queue's answer: its owner matches it (a full inbox drops it: lost).

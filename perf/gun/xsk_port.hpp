@@ -3,7 +3,8 @@
 /// load generator's kernel-bypass port, the way kxdpgun drives Knot. send() wraps each Handle
 /// datagram in Ethernet/IP/UDP (frame.hpp, checksums in software) and puts it on the TX ring;
 /// receive() takes answer frames off the RX ring, checks them (checksums, the server's address
-/// and port, our source address and port for the RequestId they carry) and returns their UDP
+/// and port, our source address and port for the RequestId they carry, each of the family the
+/// RequestId was sent over: IPv4 and IPv6 share the queues in a mixed run) and returns their UDP
 /// payloads; answers to another queue's queries go to that queue's inbox, and what other
 /// queues handed to this one comes out first. Zero-copy where the driver has it, copy mode otherwise (veth).
 ///
@@ -26,21 +27,16 @@
 #include "perf/gun/io_result.hpp"
 #include "perf/gun/xdp_args.hpp"
 #include "perf/gun/xdp_inbox.hpp"
+#include "perf/gun/xdp_source.hpp"
 
 namespace idpath::gun {
 
-/// What every queue's frames share; built once by main(), read by all ports.
-struct XdpTarget {
+/// What every queue's frames share (xdp_source.hpp: per-family servers, next hops and sources,
+/// the ports), the interface, and the hand-off between queues; built once by main(), read by
+/// all ports.
+struct XdpTarget : XdpAddressing {
     std::string ifname;
-    packet::MacAddress src_mac{};
-    packet::MacAddress dst_mac{};
-    bool ipv6 = false;
-    AddressRange sources; // count >= 1
-    packet::IpAddress server{};
-    std::uint16_t server_port = 0;
-    PortRange ports;
-    std::uint32_t queues = 1;        // ports open; ports.size() >= queues
-    XdpHandoff* handoff = nullptr;   // more than one queue: answers that arrive on another queue
+    XdpHandoff* handoff = nullptr; // more than one queue: answers that arrive on another queue
 };
 
 class XskPort {

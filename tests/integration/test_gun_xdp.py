@@ -3,7 +3,9 @@
 test creates: idpathd serves from kernel sockets in the server namespace, idpath-gun builds its
 own Ethernet/IP/UDP frames on an AF_XDP socket in the client namespace. Checks that answers come
 back over IPv4 and IPv6 (one- and multi-datagram), none wrong or malformed, latency reported, in
-closed and open loop, over two queues whose answers cross between them; that the XDP program leaves with the generator, on SIGINT too; and that
+closed and open loop, over two queues whose answers cross between them; that a run given a server
+of each family mixes IPv4 and IPv6 on the same queues, both answered, counted per family; that
+the XDP program leaves with the generator, on SIGINT too; and that
 bad arguments and missing privileges are refused with status 2. Needs root; skips (saying why)
 where the kernel has no AF_XDP sockets or the generator was built without AF_XDP."""
 import errno
@@ -122,6 +124,63 @@ def test_open_loop_with_misses(d):
     assert s["sent"] <= 2100, s
 
 
+def check_families(s):
+    """A mixed run's per-family split: both families answered, each adding up, the sum the total."""
+    fam = s["families"]
+    for f in ("ipv4", "ipv6"):
+        assert fam[f]["answered"] > 0, (f, s)
+        assert fam[f]["sent"] == fam[f]["answered"] + fam[f]["lost"] + fam[f]["rejected"], (f, s)
+    for k in ("sent", "answered", "lost", "rejected"):
+        assert fam["ipv4"][k] + fam["ipv6"][k] == s[k], (k, s)
+    # Half and half: each query's family is a hash of its RequestId.
+    assert abs(fam["ipv4"]["sent"] - fam["ipv6"]["sent"]) <= max(0.1 * s["sent"], 20), s
+    return fam
+
+
+def test_mixed_ipv4_ipv6_closed_loop(d):
+    # One server of each family, IPv6 first (either order works): both go over the same two queues.
+    r = gun("--xdp", CLI_IF, "--json", "--duration", "2", "--count", "100000", "--interval", "0.5",
+            f"[{SRV6}]:2641", SRV4)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert f"AF_XDP on {CLI_IF}: 2 queue(s)" in r.stderr and "IPv4 and IPv6 mixed" in r.stderr, r.stderr
+    assert f"{CLI4} -> {SRV4} via" in r.stderr and f"{CLI6} -> {SRV6} via" in r.stderr, r.stderr
+    intervals, s = records(r.stdout)
+    assert intervals and all("families" in i for i in intervals), r.stdout
+    check_summary(s, want_answers=100)
+    check_families(s)
+    assert s["server"] == f"[{SRV6}]:2641 + {SRV4}:2641", s
+
+
+def test_mixed_open_loop_sources_per_family_text(d):
+    # --src-ip once per family, --dst-mac for both; the text summary has a line per family.
+    mac = sh("ip", "netns", "exec", SRV, "cat", f"/sys/class/net/{SRV_IF}/address").strip()
+    r = gun("--xdp", CLI_IF, "--interval", "0", "--rate", "2000", "--duration", "1", "--src-ip", CLI6,
+            "--src-ip", CLI4, "--dst-mac", mac, SRV4, SRV6)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    lines = {line.split()[0]: line for line in r.stdout.splitlines() if line.startswith("  IPv")}
+    assert set(lines) == {"IPv4", "IPv6"}, r.stdout
+    for line in lines.values():
+        words = line.replace(",", "").split()
+        sent, answered = int(words[words.index("sent") + 1]), int(words[words.index("answered") + 1])
+        assert sent > 500 and answered > 0.9 * sent, r.stdout
+    assert "wrong 0, malformed 0" in r.stdout, r.stdout
+    # JSON of the same run shape: the split adds up.
+    r = gun("--xdp", CLI_IF, "--json", "--interval", "0", "--rate", "2000", "--duration", "1", "--src-ip", CLI6,
+            "--src-ip", CLI4, "--dst-mac", mac, SRV4, SRV6)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    _, s = records(r.stdout)
+    check_summary(s, want_answers=1000)
+    check_families(s)
+
+
+def test_one_family_has_no_split(d):
+    r = gun("--xdp", CLI_IF, "--json", "--interval", "0", "--duration", "0.5", "--count", "1000", SRV4)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    _, s = records(r.stdout)
+    check_summary(s)
+    assert "families" not in s and "mixed" not in r.stderr, (s, r.stderr)
+
+
 def test_program_leaves_on_sigint(d):
     p = subprocess.Popen(["ip", "netns", "exec", CLI, GUN, "--jsonl", SAMPLE, "--xdp", CLI_IF, "--json",
                           "--duration", "30", "--rate", "1000", SRV4],
@@ -156,6 +215,10 @@ def test_bad_arguments_and_privileges(d):
     assert r.returncode == 2 and "--src-ip" in r.stderr, (r.returncode, r.stderr)
     r = gun("--xdp", CLI_IF, "--sockets", "2", SRV4)
     assert r.returncode == 2 and "--sockets" in r.stderr, (r.returncode, r.stderr)
+    r = gun("--xdp", CLI_IF, SRV4, "192.0.2.9")
+    assert r.returncode == 2 and "two SERVERs of one family" in r.stderr, (r.returncode, r.stderr)
+    r = gun("--xdp", CLI_IF, "--src-ip", CLI4, "--src-ip", "192.0.2.3", SRV4, SRV6)
+    assert r.returncode == 2 and "--src-ip: one range per address family" in r.stderr, (r.returncode, r.stderr)
     # --handle, not --jsonl: the identifier file may sit where nobody cannot read it (a fresh clone in a
     # mode-0700 mktemp directory), and that refusal would hide the one under test.
     r = gun("--xdp", CLI_IF, SRV4, source=("--handle", "88.100.1/SN-0001"),

@@ -15,6 +15,7 @@
 
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "perf/gun/family.hpp"
 #include "perf/gun/xdp_args.hpp"
 #include "perf/gun/xdp_inbox.hpp"
 #include "perf/gun/xdp_source.hpp"
@@ -312,6 +313,138 @@ TEST(XdpInbox, HandsDatagramsOverInOrderAndRefusesWhenFull)
     EXPECT_EQ(inbox.pop(buf.data()), -1);
     EXPECT_TRUE(inbox.push(extra)); // wrapped around
     EXPECT_EQ(inbox.pop(buf.data()), 1);
+}
+
+/// Both families on two queues, as `--xdp IF 192.0.2.1 [2001:db8:1::1]:2642` sets them up: each
+/// family its own server (and server port), next hop and sources, the ports shared.
+XdpAddressing mixed_addressing()
+{
+    XdpAddressing a;
+    a.src_mac = {0x02, 0, 0, 0, 0, 0x02};
+    a.mix = FamilyMix::ByRequestId;
+    a.ports = PortRange{30000, 30999};
+    a.queues = 2;
+    XdpPath& v4 = a.paths[0];
+    v4.dst_mac = {0x02, 0, 0, 0, 0, 0x01};
+    v4.sources = *parse_address_range("192.0.2.2-192.0.2.3");
+    v4.server = parse_address("192.0.2.1")->address;
+    v4.server_port = 2641;
+    XdpPath& v6 = a.paths[1];
+    v6.dst_mac = {0x02, 0, 0, 0, 0, 0x06};
+    v6.sources = *parse_address_range("2001:db8:1::2");
+    v6.server = parse_address("2001:db8:1::1")->address;
+    v6.server_port = 2642;
+    return a;
+}
+
+/// A datagram that carries `request_id` where a Handle envelope does.
+std::vector<std::uint8_t> datagram_with_id(std::uint32_t request_id)
+{
+    auto d = payload_of(60);
+    store_be32(&d[kXdpRequestIdOffset], request_id);
+    return d;
+}
+
+/// The server's answer to query frame addresses `q`: everything swapped.
+FrameAddresses answer_to(FrameAddresses q)
+{
+    std::swap(q.src, q.dst);
+    std::swap(q.src_port, q.dst_port);
+    std::swap(q.src_mac, q.dst_mac);
+    return q;
+}
+
+TEST(XdpMix, FramesOfBothFamiliesFromOneSource)
+{
+    const XdpAddressing a = mixed_addressing();
+    std::uint32_t per_family[2] = {0, 0};
+    std::uint32_t longest_run = 0, run = 0;
+    bool previous = false;
+    for (std::uint32_t id = 5000; id < 5400; ++id) {
+        const std::uint32_t queue = id % 2;
+        const FrameAddresses q = xdp_query_addresses(a, id, queue);
+        EXPECT_EQ(q.ipv6, query_is_ipv6(FamilyMix::ByRequestId, id));
+        const XdpPath& p = a.path(q.ipv6);
+        ++per_family[q.ipv6];
+        run = q.ipv6 == previous ? run + 1 : 1;
+        previous = q.ipv6;
+        longest_run = std::max(longest_run, run);
+        // Its family's server, next hop and source range; the shared ports, naming the queue.
+        EXPECT_EQ(q.src_mac, a.src_mac);
+        EXPECT_EQ(q.dst_mac, p.dst_mac);
+        EXPECT_EQ(q.dst, p.server);
+        EXPECT_EQ(q.dst_port, p.server_port);
+        EXPECT_EQ(q.src, xdp_source(id, p.sources, a.ports, a.queues, queue).address);
+        EXPECT_EQ(xdp_queue_of(q.src_port, a.ports, a.queues), queue);
+        // The server of that family accepts the frame as a Handle request from that source.
+        const auto d = datagram_with_id(id);
+        const auto f = build(q, d);
+        EXPECT_EQ(f.size(), frame_headers(q.ipv6) + d.size());
+        const packet::PacketView v = classify_as_server(f, q);
+        ASSERT_EQ(v.verdict, packet::Verdict::HandleRequest) << id << ": " << packet::to_string(v.reason);
+        EXPECT_EQ(v.src_addr, q.src);
+        EXPECT_EQ(v.src_port, q.src_port);
+        // Its answer comes back to the queue that sent it; the same answer over the other family
+        // (from that family's server, to our address there) belongs to no query.
+        const auto answer = build(answer_to(q), d);
+        const AnswerFrame r = parse_answer_frame(answer);
+        ASSERT_EQ(r.status, AnswerFrameStatus::Ok);
+        EXPECT_EQ(xdp_answer_queue(a, r), queue) << id;
+        FrameAddresses crossed = answer_to(q);
+        const XdpPath& other = a.path(!q.ipv6);
+        crossed.ipv6 = !q.ipv6;
+        crossed.src = other.server;
+        crossed.src_port = other.server_port;
+        crossed.dst = xdp_source(id, other.sources, a.ports, a.queues, queue).address;
+        const AnswerFrame x = parse_answer_frame(build(crossed, d));
+        ASSERT_EQ(x.status, AnswerFrameStatus::Ok);
+        EXPECT_EQ(xdp_answer_queue(a, x), a.queues) << id;
+    }
+    // Half and half, interleaved (the golden-ratio sequence: never three of a family in a row).
+    EXPECT_GE(per_family[0], 190u);
+    EXPECT_GE(per_family[1], 190u);
+    EXPECT_LE(longest_run, 2u);
+}
+
+TEST(XdpMix, AnswersAreCheckedAgainstTheirFamilysServerAndSource)
+{
+    const XdpAddressing a = mixed_addressing();
+    std::uint32_t id = 7000;
+    while (!query_is_ipv6(a.mix, id)) // an IPv6 query
+        ++id;
+    const auto d = datagram_with_id(id);
+    const FrameAddresses good = answer_to(xdp_query_addresses(a, id, 1));
+    ASSERT_TRUE(good.ipv6);
+    EXPECT_EQ(xdp_answer_queue(a, parse_answer_frame(build(good, d))), 1u);
+    FrameAddresses bad = good;
+    bad.src_port = a.paths[0].server_port; // the IPv4 server's port, over IPv6
+    EXPECT_EQ(xdp_answer_queue(a, parse_answer_frame(build(bad, d))), a.queues);
+    bad = good;
+    bad.src = parse_address("2001:db8:1::9")->address; // not the IPv6 server
+    EXPECT_EQ(xdp_answer_queue(a, parse_answer_frame(build(bad, d))), a.queues);
+    bad = good;
+    bad.dst = parse_address("2001:db8:1::7")->address; // not the source its RequestId names
+    EXPECT_EQ(xdp_answer_queue(a, parse_answer_frame(build(bad, d))), a.queues);
+    // One family only: the other family's answers are nobody's, whatever they carry.
+    XdpAddressing v4_only = a;
+    v4_only.mix = FamilyMix::Ipv4;
+    v4_only.paths[1] = XdpPath{};
+    EXPECT_EQ(xdp_answer_queue(v4_only, parse_answer_frame(build(good, d))), v4_only.queues);
+    const FrameAddresses q4 = xdp_query_addresses(v4_only, id, 0);
+    EXPECT_FALSE(q4.ipv6);
+    EXPECT_EQ(xdp_answer_queue(v4_only, parse_answer_frame(build(answer_to(q4), d))), 0u);
+}
+
+TEST(XdpMix, TheMatcherCountsByTheSameRule)
+{
+    // FamilyMix::Ipv4/Ipv6 fix a flow's family (sockets); None means no per-family counting.
+    EXPECT_FALSE(query_is_ipv6(FamilyMix::Ipv4, 3));
+    EXPECT_TRUE(query_is_ipv6(FamilyMix::Ipv6, 3));
+    EXPECT_FALSE(query_is_ipv6(FamilyMix::None, 3));
+    std::uint32_t v6 = 0;
+    for (std::uint32_t id = 0; id < 100000; ++id)
+        v6 += query_is_ipv6(FamilyMix::ByRequestId, id * 7919u + 12345u) ? 1 : 0;
+    EXPECT_NEAR(v6, 50000.0, 1000.0);
 }
 
 } // namespace

@@ -21,14 +21,16 @@ protected:
         ids_.add("88.100.1/def");
     }
 
-    Matcher& matcher(std::uint32_t limit = 8, std::uint32_t first_id = 1000)
+    Matcher& matcher(std::uint32_t limit = 8, std::uint32_t first_id = 1000, FamilyMix family = FamilyMix::None)
     {
         generator_ = std::make_unique<QueryGenerator>(ids_, shape_, GeneratorConfig{}, 0);
-        matcher_ = std::make_unique<Matcher>(MatcherConfig{limit, 100 * kMs, first_id}, *generator_, *stats_);
+        matcher_ =
+            std::make_unique<Matcher>(MatcherConfig{limit, 100 * kMs, first_id, family}, *generator_, *stats_);
         return *matcher_;
     }
 
     std::uint64_t stat(Stat s) const { return stats_->stat[static_cast<std::size_t>(s)].get(); }
+    std::uint64_t family(bool ipv6, FamilyStat s) const { return stats_->by_family[family_slot(ipv6, s)].get(); }
     std::uint64_t rc(std::uint32_t code) const { return stats_->by_rc[code].get(); }
 
     static void deliver(Matcher& m, const test::Bytes& d, std::uint64_t now) { m.on_datagram(d, now); }
@@ -250,6 +252,56 @@ TEST_F(MatcherTest, VeryOldAnswerAfterSlotReuseIsLate)
         deliver(m, test::make_answer({.request_id = m.issue(kAbc, 2)}), 3);
     deliver(m, test::make_answer({.request_id = first}), 4);
     EXPECT_EQ(stat(Stat::Late), 1u); // the slot went on to other ids: too old to tell more
+}
+
+TEST_F(MatcherTest, OutcomesAreCountedPerFamilyInAMixedRun)
+{
+    // ByRequestId: each query's family from its RequestId, as the AF_XDP port sends it.
+    Matcher& m = matcher(64, 1000, FamilyMix::ByRequestId);
+    EXPECT_TRUE(m.counts_families());
+    std::uint64_t issued[2] = {0, 0};
+    std::vector<std::uint32_t> ids;
+    for (int i = 0; i < 40; ++i) {
+        ids.push_back(m.issue(kAbc, 0));
+        ++issued[m.is_ipv6(ids.back()) ? 1 : 0];
+        EXPECT_EQ(m.is_ipv6(ids.back()), query_is_ipv6(FamilyMix::ByRequestId, ids.back()));
+    }
+    ASSERT_GT(issued[0], 10u);
+    ASSERT_GT(issued[1], 10u);
+    std::uint64_t answered[2] = {0, 0};
+    std::uint64_t rejected[2] = {0, 0};
+    for (std::size_t i = 0; i < ids.size(); i += 2) { // every other one answered...
+        deliver(m, test::make_answer({.request_id = ids[i]}), 1 * kMs);
+        ++answered[m.is_ipv6(ids[i]) ? 1 : 0];
+    }
+    deliver(m, test::make_answer({.request_id = ids[1], .handle = "88.100.1/zzz"}), 1 * kMs); // ...one wrongly
+    ++rejected[m.is_ipv6(ids[1]) ? 1 : 0];
+    m.expire(500 * kMs); // ...and the rest lost
+    for (const bool v6 : {false, true}) {
+        EXPECT_EQ(family(v6, FamilyStat::Answered), answered[v6]);
+        EXPECT_EQ(family(v6, FamilyStat::Rejected), rejected[v6]);
+        EXPECT_EQ(family(v6, FamilyStat::Lost), issued[v6] - answered[v6] - rejected[v6]);
+    }
+    EXPECT_EQ(family(false, FamilyStat::Answered) + family(true, FamilyStat::Answered), stat(Stat::Answered));
+    EXPECT_EQ(family(false, FamilyStat::Lost) + family(true, FamilyStat::Lost), stat(Stat::Lost));
+}
+
+TEST_F(MatcherTest, AFixedFamilyOrNoneAtAll)
+{
+    Matcher& six = matcher(8, 1000, FamilyMix::Ipv6); // a socket of a mixed run
+    deliver(six, test::make_answer({.request_id = six.issue(kAbc, 0)}), 1);
+    six.issue(kAbc, 0);
+    six.expire_all();
+    EXPECT_EQ(family(true, FamilyStat::Answered), 1u);
+    EXPECT_EQ(family(true, FamilyStat::Lost), 1u);
+    EXPECT_EQ(family(false, FamilyStat::Answered) + family(false, FamilyStat::Lost), 0u);
+    stats_ = std::make_unique<WorkerStats>();
+    Matcher& one = matcher(); // one SERVER: nothing per family
+    EXPECT_FALSE(one.counts_families());
+    deliver(one, test::make_answer({.request_id = one.issue(kAbc, 0)}), 1);
+    EXPECT_EQ(stat(Stat::Answered), 1u);
+    for (std::size_t i = 0; i < stats_->by_family.size(); ++i)
+        EXPECT_EQ(stats_->by_family[i].get(), 0u);
 }
 
 } // namespace

@@ -86,9 +86,11 @@ TEST(Options, Errors)
     EXPECT_EQ(error_of({"127.0.0.1"}), "no identifiers: give --handles FILE, --jsonl FILE or --handle H");
     EXPECT_EQ(error_of({"--handle", "a/b", "1.2.3.4", "::1", "5.6.7.8"}),
               "two SERVERs at most (one per address family), got '5.6.7.8' too");
-    EXPECT_EQ(error_of({"--handle", "a/b", "--xdp", "veth0", "1.2.3.4", "::1"}),
-              "--xdp: one SERVER (the queues send to one address)");
+    EXPECT_EQ(error_of({"--handle", "a/b", "1.2.3.4", "5.6.7.8:2641"}),
+              "two SERVERs of one family ('1.2.3.4' and '5.6.7.8:2641' are both IPv4): give one IPv4 and one IPv6 "
+              "address");
     EXPECT_EQ(parse({"--handle", "a/b", "1.2.3.4", "[::1]:26441"})->server2, "[::1]:26441");
+    EXPECT_EQ(parse({"--handle", "a/b", "--xdp", "veth0", "1.2.3.4", "::1"})->server2, "::1");
     EXPECT_EQ(error_of({"--bogus", "1"}), "--bogus: unknown option");
     EXPECT_EQ(error_of({"-x"}), "-x: unknown option");
     EXPECT_EQ(error_of({"--handle"}), "--handle: needs a value");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -88,14 +89,82 @@ TEST(XdpOptions, Accepted)
     EXPECT_EQ(r->xdp_iface, "veth0");
     EXPECT_EQ(r->queues, 2u);
     ASSERT_TRUE(r->dst_mac);
-    EXPECT_EQ(r->src_ip.count, 16u);
+    EXPECT_EQ(r->src_ip4.count, 16u);
+    EXPECT_EQ(r->src_ip6.count, 0u);
+    EXPECT_FALSE(r->mixed());
     EXPECT_EQ(r->src_ports.first, 3000);
     const auto d = parse({"--handle", "1/a", "--xdp", "veth0", "192.0.2.1"});
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->queues, 0u); // all of them
     EXPECT_EQ(d->src_ports.first, 2000);
     EXPECT_EQ(d->src_ports.last, 65535);
-    EXPECT_EQ(d->src_ip.count, 0u);
+    EXPECT_EQ(d->src_ip4.count, 0u);
+}
+
+TEST(XdpOptions, MixedServersOneOfEachFamilyEitherOrder)
+{
+    const auto r = parse({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "192.0.2.2", "--src-ip",
+                          "2001:db8:1::2-2001:db8:1::5", "--dst-mac", "02:00:00:00:00:01", "192.0.2.1",
+                          "[2001:db8:1::1]:2642"});
+    ASSERT_TRUE(r.ok()) << error_text(r);
+    EXPECT_TRUE(r->mixed());
+    EXPECT_EQ(r->server, "192.0.2.1");
+    EXPECT_EQ(r->server2, "[2001:db8:1::1]:2642");
+    EXPECT_EQ(r->src_ip(false).count, 1u);
+    EXPECT_FALSE(r->src_ip(false).ipv6);
+    EXPECT_EQ(r->src_ip(true).count, 4u);
+    EXPECT_TRUE(r->src_ip(true).ipv6);
+    // IPv6 first, one --src-ip only (the other family takes the interface's address).
+    const auto v6_first = parse({"--handle", "1/a", "--xdp=veth0", "--src-ip=2001:db8:1::/120", "2001:db8:1::1",
+                                 "192.0.2.1:2641"});
+    ASSERT_TRUE(v6_first.ok()) << error_text(v6_first);
+    EXPECT_EQ(v6_first->server, "2001:db8:1::1");
+    EXPECT_EQ(v6_first->server2, "192.0.2.1:2641");
+    EXPECT_EQ(v6_first->src_ip6.count, 256u);
+    EXPECT_EQ(v6_first->src_ip4.count, 0u);
+    const auto plain = parse({"--handle", "1/a", "--xdp", "veth0", "[::1]", "127.0.0.1"});
+    ASSERT_TRUE(plain.ok()) << error_text(plain);
+    EXPECT_TRUE(plain->mixed());
+}
+
+TEST(XdpOptions, MixedServersRefused)
+{
+    const auto error_of = [](std::initializer_list<std::string_view> args) { return error_text(parse(args)); };
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "192.0.2.1", "192.0.2.9:2641"}),
+              "two SERVERs of one family ('192.0.2.1' and '192.0.2.9:2641' are both IPv4): give one IPv4 and one "
+              "IPv6 address");
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "[2001:db8::1]:2641", "::1"}),
+              "two SERVERs of one family ('[2001:db8::1]:2641' and '::1' are both IPv6): give one IPv4 and one "
+              "IPv6 address");
+    // --src-ip of a family no SERVER has, with one SERVER or two.
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "2001:db8:1::2", "192.0.2.1"}),
+              "--src-ip: an IPv6 range, but no IPv6 SERVER");
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "192.0.2.0/30", "[2001:db8:1::1]:2641"}),
+              "--src-ip: an IPv4 range, but no IPv4 SERVER");
+    // Once per family.
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "192.0.2.2", "--src-ip", "192.0.2.3",
+                        "192.0.2.1", "::1"}),
+              "--src-ip: one range per address family, got two IPv4 ranges");
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "::2", "--src-ip", "::3", "192.0.2.1",
+                        "::1"}),
+              "--src-ip: one range per address family, got two IPv6 ranges");
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "192.0.2.1", "::1", "::2"}),
+              "two SERVERs at most (one per address family), got '::2' too");
+    // A SERVER that is no address is main()'s to name; the family checks leave it alone.
+    EXPECT_EQ(error_of({"--handle", "1/a", "--xdp", "veth0", "--src-ip", "::2", "server.example", "::1"}), "(ok)");
+}
+
+TEST(XdpOptions, ServerFamilyAsWritten)
+{
+    EXPECT_EQ(server_is_ipv6("192.0.2.1"), false);
+    EXPECT_EQ(server_is_ipv6("192.0.2.1:2641"), false);
+    EXPECT_EQ(server_is_ipv6("::1"), true);
+    EXPECT_EQ(server_is_ipv6("[::1]"), true);
+    EXPECT_EQ(server_is_ipv6("[2001:db8::1]:2641"), true);
+    EXPECT_EQ(server_is_ipv6("[192.0.2.1]:2641"), std::nullopt);
+    EXPECT_EQ(server_is_ipv6("server.example"), std::nullopt);
+    EXPECT_EQ(server_is_ipv6("[::1"), std::nullopt);
+    EXPECT_EQ(server_is_ipv6(""), std::nullopt);
 }
 
 TEST(XdpOptions, Refused)
