@@ -2,6 +2,7 @@
 /// Result<T, E>: a value or a typed error, for code that must not throw (std::expected is C++23).
 
 #include <cassert>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -53,6 +54,31 @@ private:
     }
 
     std::variant<T, E> v_;
+};
+
+/// Result<void, E>: success carries nothing (`return {};`), failure an error, as Result<T, E>.
+template <class E>
+class [[nodiscard]] Result<void, E> {
+public:
+    Result() = default;
+    template <class E2>
+    Result(Err<E2> e) : error_(E(std::move(e.error)))
+    {
+    }
+
+    bool ok() const noexcept { return !error_.has_value(); }
+    explicit operator bool() const noexcept { return ok(); }
+
+    const E& error() const noexcept
+    {
+        assert(error_);
+        if (!error_)
+            __builtin_unreachable();
+        return *error_;
+    }
+
+private:
+    std::optional<E> error_;
 };
 
 } // namespace idpath
