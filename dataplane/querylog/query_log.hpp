@@ -71,6 +71,8 @@ public:
     /// end_burst() or publish(). Idle threads call poll_idle() instead.
     void heartbeat(std::uint64_t now_ns) noexcept
     {
+        if (ring_ == nullptr)
+            return;
         next_heartbeat_ns_ = now_ns + heartbeat_ns_;
         Record* r = next(now_ns);
         if (r == nullptr)

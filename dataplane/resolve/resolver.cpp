@@ -122,6 +122,7 @@ struct Answer {
     std::uint32_t values = 0;
     bool malformed = false;
     wire::WireError wire_error = wire::WireError::Truncated;
+    ByteSpan handle{}; // the handle asked for, as sent (RESOLUTION)
 };
 
 /// Picks the values a request asks for into `chosen`. Returns the response code that decides
@@ -230,19 +231,15 @@ Answer write_prefix_referral(Reply& r, const table::Table& table, std::string_vi
     return {};
 }
 
-Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& table) noexcept
+/// The answer to a decoded RESOLUTION request.
+Answer answer_resolution(Reply& r, const wire::MessageView& m, const wire::ResolutionRequest& req,
+                         const table::Table& table) noexcept
 {
-    const auto req = wire::decode_resolution_request(m.body);
-    if (!req)
-        return {write_error(r, ResponseCode::ProtocolError, wire::to_string(req.error())), 0, true, req.error()};
-    if (req->type_count > kMaxFilterTypes)
-        return {write_error(r, ResponseCode::ProtocolError, "too many types in the type filter"), 0};
-
     // Key: ASCII-uppercased, HANDLE.NET's default for case-insensitive servers. A slash-less
     // handle "88.100.1" is the prefix handle "0.NA/88.100.1".
     table::KeyBuffer raw;
     std::array<char, wire::kMaxHandleLength + kPrefixNamespace.size()> keybuf;
-    std::string_view handle = table::normalize_into(req->handle, raw);
+    std::string_view handle = table::normalize_into(req.handle, raw);
     std::string_view key = handle;
     if (handle.find('/') == std::string_view::npos) {
         std::copy(kPrefixNamespace.begin(), kPrefixNamespace.end(), keybuf.begin());
@@ -253,7 +250,7 @@ Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& 
 
     if (key.starts_with(kPrefixNamespace)) {
         if (const auto rec = table.find(key))
-            return write_values(r, *req, *rec, public_only);
+            return write_values(r, req, *rec, public_only);
         const std::string_view prefix = key.substr(kPrefixNamespace.size());
         if (table.homes(prefix))
             return {write_error(r, ResponseCode::HandleNotFound, ""), 0};
@@ -269,7 +266,19 @@ Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& 
     const auto rec = table.find(key);
     if (!rec)
         return {write_error(r, ResponseCode::HandleNotFound, ""), 0}; // 9.2 sends an empty message
-    return write_values(r, *req, *rec, public_only);
+    return write_values(r, req, *rec, public_only);
+}
+
+Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& table) noexcept
+{
+    const auto req = wire::decode_resolution_request(m.body);
+    if (!req)
+        return {write_error(r, ResponseCode::ProtocolError, wire::to_string(req.error())), 0, true, req.error()};
+    Answer a = req->type_count > kMaxFilterTypes
+                   ? Answer{write_error(r, ResponseCode::ProtocolError, "too many types in the type filter"), 0}
+                   : answer_resolution(r, m, *req, table);
+    a.handle = req->handle;
+    return a;
 }
 
 Answer get_site_info(Reply& r, const Policy& policy) noexcept
@@ -361,6 +370,7 @@ Outcome resolve(const wire::Envelope& envelope, ByteSpan message, const table::T
     }
     o.values = a.values;
     o.size = a.size;
+    o.handle = a.handle;
     if (a.malformed) {
         o.malformed = true;
         o.wire_error = a.wire_error;

@@ -38,6 +38,15 @@ struct Outcome {
     wire::WireError wire_error = wire::WireError::Truncated;
     /// Envelope + message octets written to `out` (0 when silent).
     std::size_t size = 0;
+    /// A RESOLUTION request's handle as the client sent it (not normalized): a span into the
+    /// request, valid as long as the request is (for the Responder's callers: until its next
+    /// call). Empty for other opcodes and for requests too broken to read it from.
+    ByteSpan handle{};
+    /// Set by the Responder: envelope + message octets of the request (a reassembled request
+    /// counted as one message with one envelope).
+    std::uint32_t request_bytes = 0;
+    /// Set by the Responder: the request came in several datagrams (or TCP chunks), reassembled.
+    bool multi_datagram = false;
 
     bool answered() const noexcept { return silence == Silence::None; }
 };

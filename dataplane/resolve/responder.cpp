@@ -20,12 +20,13 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
         o.silence = Silence::BadEnvelope;
         o.malformed = true;
         o.wire_error = env.error();
-        return finish(o, true);
+        return finish(o, true, payload.size(), false);
     }
 
     wire::Envelope envelope = *env;
     ByteSpan message = payload.subspan(wire::kEnvelopeSize);
-    if (envelope.multi_datagram()) {
+    const bool reassembled = envelope.multi_datagram();
+    if (reassembled) {
         // A chunk of a larger request: validate it, then hand it to the bounded reassembler.
         const auto frame = wire::decode_frame(payload);
         if (!frame) {
@@ -33,7 +34,7 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
             o.silence = Silence::BadMessage;
             o.malformed = true;
             o.wire_error = frame.error();
-            return finish(o, true);
+            return finish(o, true, payload.size(), false);
         }
         const auto r = reassembler_.add(src, frame->envelope, frame->payload, now_ms);
         if (r.status != wire::Reassembler::Status::Complete) {
@@ -46,15 +47,17 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
 
     const Policy& policy = policy_.get();
     const RequestContext ctx{policy.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true};
-    return finish(resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize}), true);
+    return finish(resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize}), true,
+                  reassembled ? wire::kEnvelopeSize + message.size() : payload.size(), reassembled);
 }
 
 Responder::Reply Responder::on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
-                                   std::uint32_t now_unix) noexcept
+                                   std::uint32_t now_unix, bool reassembled) noexcept
 {
     stats_.bytes_in.add(wire::kEnvelopeSize + message.size());
     const RequestContext ctx{wire::kMaxMessageLength, now_unix, false};
-    return finish(resolve(envelope, message, table, policy_.get(), ctx, {out_.get(), kReplyBufferSize}), false);
+    return finish(resolve(envelope, message, table, policy_.get(), ctx, {out_.get(), kReplyBufferSize}), false,
+                  wire::kEnvelopeSize + message.size(), reassembled);
 }
 
 ByteSpan Responder::udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept
@@ -64,13 +67,19 @@ ByteSpan Responder::udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::
     return wire::fragment_payload(last_.bytes.subspan(wire::kEnvelopeSize), k);
 }
 
-Responder::Reply Responder::finish(const Outcome& o, bool udp) noexcept
+Responder::Reply Responder::finish(const Outcome& o, bool udp, std::size_t request_bytes,
+                                   bool reassembled) noexcept
 {
     stats_.count(o);
+    outcome_ = o;
+    outcome_.request_bytes = static_cast<std::uint32_t>(request_bytes);
+    outcome_.multi_datagram = reassembled;
     if (!o.answered()) {
         last_ = {};
+        last_.outcome = &outcome_;
         return last_;
     }
+    last_.outcome = &outcome_;
     last_.bytes = ByteSpan{out_.get(), o.size};
     last_.datagrams = udp ? wire::datagram_count(o.size - wire::kEnvelopeSize) : 1;
     stats_.datagrams_out.add(last_.datagrams);

@@ -30,6 +30,11 @@ public:
     struct Reply {
         ByteSpan bytes;
         std::uint32_t datagrams = 0;
+        /// What was decided on the request this call completed, answered or silenced (for the
+        /// query log; its `handle` points into the request); null when the call completed none:
+        /// a chunk of a multi-datagram request kept for reassembly, or one the reassembler
+        /// refused.
+        const Outcome* outcome = nullptr;
         bool empty() const noexcept { return bytes.empty(); }
     };
 
@@ -40,22 +45,25 @@ public:
     /// Datagram k of the last UDP reply: its envelope (written to `envelope`) and payload.
     ByteSpan udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept;
 
-    /// One TCP frame: `envelope` decoded, `message` its MessageLength octets. TCP answers are
+    /// One TCP frame: `envelope` decoded, `message` its MessageLength octets; `reassembled`
+    /// when the caller put the message together from several chunk frames. TCP answers are
     /// never split.
     Reply on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
-                 std::uint32_t now_unix) noexcept;
+                 std::uint32_t now_unix, bool reassembled = false) noexcept;
 
     void expire(std::uint64_t now_ms) { reassembler_.expire(now_ms); }
     const wire::Reassembler& reassembler() const noexcept { return reassembler_; }
 
 private:
-    Reply finish(const Outcome& o, bool udp) noexcept;
+    /// Counts `o`, keeps it (Reply::outcome points at it) and returns its reply.
+    Reply finish(const Outcome& o, bool udp, std::size_t request_bytes, bool reassembled) noexcept;
 
     PolicyRef policy_;
     ResolveStats& stats_;
     wire::Reassembler reassembler_;
     std::unique_ptr<std::uint8_t[]> out_;
     Reply last_;
+    Outcome outcome_;
 };
 
 } // namespace idpath::resolve

@@ -15,8 +15,13 @@
 /// verified again; UDP replies leave their checksums to the NIC when the port says it completes
 /// them (tx_checksum_offload(port), read once at construction), and are final otherwise.
 ///
+/// Query log (optional, dataplane/querylog): every Handle request the burst completed, answered
+/// or silenced, gets one record, written in place in the thread's ring while the burst is
+/// answered and published by one store after it is transmitted, its latency stamped then.
+///
 /// Thread-safety: one Worker per lcore, driving its own Port queue; nothing is shared but the
-/// table (read-only) and the counters (single writer, read by any thread).
+/// table (read-only), the counters (single writer, read by any thread) and the query log (one
+/// per lcore, shared by that lcore's Workers only).
 /// Hot path: poll_once() never allocates, locks, makes syscalls or throws (the Responder's
 /// bounded reassembler, for the rare multi-datagram request, is the one exception it allows).
 
@@ -30,6 +35,8 @@
 #include "dataplane/base/counter.hpp"
 #include "dataplane/packet/packet.hpp"
 #include "dataplane/packet/reply.hpp"
+#include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/query_log.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -44,6 +51,10 @@ namespace idpath::worker {
 /// Datagrams of one answer the TX staging array has room for. Policy::max_udp_datagrams caps
 /// answers first (default 8); an answer above this is dropped as too_many_datagrams.
 inline constexpr std::size_t kMaxDatagramsPerAnswer = 16;
+
+/// CLOCK_REALTIME nanoseconds, for the query log (querylog::realtime_ns in a driver, a fake in
+/// tests): the Worker reads no clock of its own.
+using RealtimeClock = std::uint64_t (*)() noexcept;
 
 /// Per-worker counters: written by the worker, read by the admin thread.
 struct alignas(kCacheLine) WorkerStats {
@@ -136,8 +147,13 @@ public:
     {
         const std::size_t from_kernel = exception_ != nullptr ? forward_from_kernel() : 0;
         const std::size_t n = port_.rx_burst(rx_);
-        if (n == 0)
+        if (n == 0) {
+            if (log_ != nullptr)
+                log_->poll_idle(clock_());
             return from_kernel;
+        }
+        if (log_ != nullptr)
+            rx_ns_ = clock_();
         stats_.rx.add(n);
         tx_count_ = 0;
         drop_count_ = 0;
@@ -158,6 +174,8 @@ public:
         for (std::size_t i = 0; i < n; ++i)
             handle(rx_[i], views_[i], table, now_unix, now_ms);
         transmit();
+        if (log_ != nullptr)
+            log_->end_burst(clock_());
         pass_to_kernel();
         if (drop_count_ > 0) {
             stats_.dropped.add(drop_count_);
@@ -171,6 +189,17 @@ public:
     /// (AF_XDP passes them to it, AF_PACKET shows it every frame): two answers would race. They
     /// are then dropped, or handed to the exception port if there is one.
     void set_answer_local(bool on) noexcept { answer_local_ = on; }
+
+    /// Logs every Handle request to `log` from now on, with times from `clock`, read twice per
+    /// received burst (when it arrives, after its replies are transmitted) and once per empty
+    /// poll (for the heartbeat). Null (the default): nothing logged, one branch per burst and
+    /// per request. Several Workers polled by one thread may share its `log`, which must
+    /// outlive them.
+    void set_query_log(querylog::QueryLog* log, RealtimeClock clock) noexcept
+    {
+        log_ = log != nullptr && clock != nullptr && log->enabled() ? log : nullptr;
+        clock_ = clock;
+    }
 
     /// Drops partial multi-datagram requests older than the reassembly timeout.
     void expire(std::uint64_t now_ms) { responder_.expire(now_ms); }
@@ -234,15 +263,28 @@ private:
     {
         const wire::SourceKey src{view.src_addr, view.src_port};
         const auto reply = responder_.on_udp(table, src, view.payload, now_unix, now_ms);
+        // Logged before staging: the reply is written over the request, handle included.
+        querylog::Record* logged = nullptr;
+        if (log_ != nullptr && reply.outcome != nullptr)
+            logged = log_query(view, *reply.outcome, reply.datagrams);
+        const std::uint32_t staged = stage_reply(ref, view, reply);
+        if (logged != nullptr && staged != reply.datagrams)
+            querylog::set_sent(*logged, *reply.outcome, staged);
+    }
+
+    /// Stages the reply's datagrams for transmission (or drops the request); returns how many.
+    std::uint32_t stage_reply(PacketRef& ref, const packet::PacketView& view,
+                              const resolve::Responder::Reply& reply) noexcept
+    {
         if (reply.empty()) {
             stats_.unanswered.add();
             drop(ref);
-            return;
+            return 0;
         }
         if (reply.datagrams > kMaxDatagramsPerAnswer) {
             stats_.too_many_datagrams.add();
             abandon(ref, 0);
-            return;
+            return 0;
         }
         // The first datagram goes in the request's own buffer, the others in fresh ones, staged
         // right after it so an answer's datagrams leave in order.
@@ -254,7 +296,7 @@ private:
                 port_.free({more, got});
                 stats_.alloc_failed.add();
                 abandon(ref, 0);
-                return;
+                return 0;
             }
         }
         const std::size_t first = detail::write_first_datagram(
@@ -265,7 +307,7 @@ private:
         if (first == 0) {
             stats_.oversize.add();
             abandon(ref, extra);
-            return;
+            return 0;
         }
         for (std::size_t k = 1; k <= extra; ++k) {
             PacketRef& out = more[k - 1];
@@ -275,7 +317,7 @@ private:
             if (len == 0) {
                 stats_.oversize.add();
                 abandon(ref, extra);
-                return;
+                return 0;
             }
             out.length = static_cast<std::uint16_t>(len);
             out.tx_checksums = offload;
@@ -284,6 +326,26 @@ private:
         ref.tx_checksums = offload;
         tx_[tx_count_] = ref;
         tx_count_ += reply.datagrams;
+        return reply.datagrams;
+    }
+
+    /// One record for a request the Responder completed; none (null) when the ring is full,
+    /// counted.
+    querylog::Record* log_query(const packet::PacketView& view, const resolve::Outcome& outcome,
+                                std::uint32_t datagrams) noexcept
+    {
+        querylog::Record* r = log_->begin_query(rx_ns_);
+        if (r == nullptr)
+            return nullptr;
+        querylog::Peer peer;
+        peer.client = view.src_addr;
+        peer.server = view.dst_addr;
+        peer.client_port = view.src_port;
+        peer.server_port = view.dst_port;
+        peer.family = view.family == packet::L3Family::Ipv6 ? 6 : 4;
+        peer.transport = querylog::Transport::Udp;
+        querylog::fill_query(*r, peer, outcome, datagrams);
+        return r;
     }
 
     /// An answer the Responder produced but we cannot send: drop the request and the `extra`
@@ -349,6 +411,9 @@ private:
     packet::ChecksumMode checksum_mode_;
     std::uint16_t ipv4_id_ = 0;
     bool answer_local_ = true;
+    querylog::QueryLog* log_ = nullptr;
+    RealtimeClock clock_ = nullptr;
+    std::uint64_t rx_ns_ = 0; // the current burst's arrival, for the query log
     std::size_t tx_count_ = 0;
     std::size_t drop_count_ = 0;
     std::size_t kernel_count_ = 0;

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <thread>
 
+#include "dataplane/querylog/clock.hpp"
 #include "drivers/dpdk/dpdk_port.hpp"
 
 namespace idpath::dpdk {
@@ -38,7 +39,8 @@ struct Dataplane::Shared {
     ~Shared() { rte_free(qsbr); }
 };
 
-/// One worker lcore: a Worker per device queue it polls.
+/// One worker lcore: a Worker per device queue it polls, all writing to the lcore's query log
+/// (one producer per ring).
 struct Dataplane::Lcore {
     unsigned lcore_id = 0;
     unsigned thread_id = 0; // this lcore's QSBR thread id
@@ -47,6 +49,7 @@ struct Dataplane::Lcore {
     std::vector<std::uint16_t> queue_of;
     std::vector<std::unique_ptr<DpdkWorker>> workers;
     Counter loops;
+    std::unique_ptr<querylog::QueryLog> log; // a disabled one when the lcore logs nothing
 };
 
 namespace {
@@ -257,6 +260,7 @@ Result<std::unique_ptr<Dataplane>, std::string> Dataplane::open(DataplaneOptions
     for (auto& p : plans)
         dp->devices_.push_back(p.info);
     dp->packet_config_ = o.packet;
+    dp->query_logs_ = std::move(o.query_logs);
 
     // Workers: lcore w polls queue w of every device with more than w queues.
     const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
@@ -289,6 +293,12 @@ Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
     // Workers are built here, not in open(), so each is allocated after the policy exists; one
     // per (lcore, device queue), with the device's MAC and whether it answers ARP and pings.
     for (auto& lc : lcores_) {
+        if (!lc->log) {
+            const querylog::Target log = lc->thread_id < query_logs_.size()
+                                             ? query_logs_[lc->thread_id]
+                                             : querylog::Target{};
+            lc->log = std::make_unique<querylog::QueryLog>(log.ring, log.source, log.heartbeat_ns);
+        }
         for (std::size_t d = 0; d < devices_.size(); ++d) {
             const DeviceInfo& dev = devices_[d];
             if (dev.exception_of >= 0 || lc->thread_id >= dev.queues)
@@ -304,6 +314,7 @@ Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
             lc->workers.push_back(std::make_unique<DpdkWorker>(port, pc, policy,
                                                                wire::ReassemblyLimits{}, exception));
             lc->workers.back()->set_answer_local(dev.answer_local);
+            lc->workers.back()->set_query_log(lc->log.get(), &querylog::realtime_ns);
             lc->device_of.push_back(d);
             lc->queue_of.push_back(lc->thread_id);
         }
@@ -376,7 +387,7 @@ std::vector<Dataplane::LcoreStats> Dataplane::lcore_stats() const
 {
     std::vector<LcoreStats> out;
     for (const auto& lc : lcores_) {
-        LcoreStats s{lc->lcore_id, lc->loops.get(), {}};
+        LcoreStats s{lc->lcore_id, lc->loops.get(), {}, lc->log ? &lc->log->stats() : nullptr};
         for (std::size_t i = 0; i < lc->workers.size(); ++i)
             s.queues.push_back({lc->device_of[i], lc->queue_of[i], &lc->workers[i]->stats(),
                                 shared_->ports[lc->device_of[i]]

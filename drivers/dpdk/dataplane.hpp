@@ -19,6 +19,8 @@
 
 #include "dataplane/base/result.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
 #include "dataplane/worker/worker.hpp"
@@ -52,6 +54,10 @@ struct DataplaneOptions {
     /// A worker that found nothing to do for a while sleeps this long before polling again
     /// (0: busy-poll always, the lowest latency).
     std::uint32_t idle_sleep_us = 0;
+    /// Query log: one ring and source per worker lcore, in worker order (lcore_stats() order);
+    /// lcores without an entry, or with a null ring, log nothing. The worker count is known
+    /// only after open(): set_query_logs() replaces these before launch().
+    std::vector<querylog::Target> query_logs;
 };
 
 /// One started ethdev.
@@ -85,6 +91,10 @@ public:
     Dataplane(const Dataplane&) = delete;
     Dataplane& operator=(const Dataplane&) = delete;
 
+    /// The query-log rings of the worker lcores, as DataplaneOptions::query_logs; before
+    /// launch() only (the lcores' logs are made there).
+    void set_query_logs(std::vector<querylog::Target> logs) { query_logs_ = std::move(logs); }
+
     /// Starts the housekeeping thread and one loop per worker lcore answering from `table`.
     /// `policy` and `table` must stay valid until stop() returns (or a publish() replaces it).
     Result<bool, std::string> launch(resolve::PolicyRef policy, const table::Table* table);
@@ -109,6 +119,8 @@ public:
         unsigned lcore;
         std::uint64_t loops;
         std::vector<QueueStats> queues;
+        /// The lcore's query-log counters (produced, lost); all zero when it logs nothing.
+        const querylog::QueryLogStats* query_log = nullptr;
     };
     std::vector<LcoreStats> lcore_stats() const;
     unsigned worker_count() const noexcept;
@@ -127,6 +139,7 @@ private:
     std::unique_ptr<Shared> shared_;
     std::vector<DeviceInfo> devices_;
     packet::PacketConfig packet_config_;
+    std::vector<querylog::Target> query_logs_;
     std::vector<std::unique_ptr<Lcore>> lcores_;
     bool launched_ = false;
 };

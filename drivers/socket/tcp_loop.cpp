@@ -10,9 +10,12 @@
 #include <array>
 #include <cerrno>
 
+#include "dataplane/querylog/clock.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "dataplane/wire/reassembly.hpp"
+#include "drivers/socket/address.hpp"
 #include "drivers/socket/clock.hpp"
+#include "drivers/socket/socket_setup.hpp"
 #include "drivers/socket/tcp_framer.hpp"
 
 namespace idpath::socket {
@@ -60,18 +63,20 @@ struct TcpLoop::Connection {
     bool linked = false;
     std::uint32_t interest = 0;
     bool peer_closed = false; // EOF read: answer what is buffered, then close
+    querylog::Peer peer;      // both ends, kept for the query log (only when it is on)
 };
 
 TcpLoop::TcpLoop(const TcpServerOptions& options, resolve::PolicyRef policy,
                  const TableSource& table_source, std::vector<UniqueFd> listeners, int wake_fd,
                  const std::atomic<bool>& stopping, resolve::ResolveStats& resolve_stats,
-                 TcpStats& tcp_stats)
+                 TcpStats& tcp_stats, querylog::QueryLog& query_log)
     : options_(options),
       table_source_(table_source),
       listeners_(std::move(listeners)),
       wake_fd_(wake_fd),
       stopping_(stopping),
       stats_(tcp_stats),
+      log_(query_log),
       responder_(policy, resolve_stats),
       lru_head_(kNone),
       lru_tail_(kNone)
@@ -110,6 +115,8 @@ void TcpLoop::run() noexcept
             epoll_wait(epoll_.get(), events.data(), kMaxEvents, poll_timeout(monotonic_ms()));
         now_ms_ = monotonic_ms();
         now_unix_ = unix_seconds();
+        if (log_.enabled())
+            rx_ns_ = querylog::realtime_ns();
         if (reclaimer_ != nullptr)
             reclaimer_->online(reader_id_);
         table_ = table_source_();
@@ -119,6 +126,10 @@ void TcpLoop::run() noexcept
             on_event(events[static_cast<std::size_t>(i)].data.u64,
                      events[static_cast<std::size_t>(i)].events);
         sweep(now_ms_);
+        // The replies were sent (or queued on their connections): publish their records. With
+        // nothing received this only writes a heartbeat when one is due.
+        if (log_.enabled())
+            log_.end_burst(querylog::realtime_ns());
         // Replies are copied into the connection, so no table reference outlives the iteration.
         table_ = &empty_table_;
         if (reclaimer_ != nullptr)
@@ -163,9 +174,12 @@ void TcpLoop::on_event(std::uint64_t tag, std::uint32_t events) noexcept
 void TcpLoop::accept_from(int listener) noexcept
 {
     for (int i = 0; i < kAcceptsPerEvent; ++i) {
-        const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t peer_length = sizeof peer;
+        const int fd = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            admit(UniqueFd(fd));
+            admit(UniqueFd(fd), peer);
             continue;
         }
         const int err = errno;
@@ -194,7 +208,7 @@ void TcpLoop::accept_from(int listener) noexcept
     }
 }
 
-void TcpLoop::admit(UniqueFd fd) noexcept
+void TcpLoop::admit(UniqueFd fd, const sockaddr_storage& peer) noexcept
 {
     // At the limit the least recently active connection makes way: refusing the newcomer
     // instead would let a few hundred idle connections deny service to everyone (HANDLE.NET's
@@ -222,6 +236,19 @@ void TcpLoop::admit(UniqueFd fd) noexcept
         stats_.accept_errors.add();
         free_.push_back(slot);
         return;
+    }
+    if (log_.enabled()) {
+        // One getsockname per connection, not per request: the local end of a wildcard
+        // listener's connection is only known from the socket.
+        const wire::SourceKey client = source_key(peer);
+        c.peer.client = client.address;
+        c.peer.client_port = client.port;
+        c.peer.family = querylog::family_of(client.address);
+        c.peer.transport = querylog::Transport::Tcp;
+        const auto local = local_endpoint(fd.get());
+        const wire::SourceKey server = local ? source_key(*local) : wire::SourceKey{};
+        c.peer.server = server.address;
+        c.peer.server_port = server.port;
     }
     c.fd = std::move(fd);
     c.interest = EPOLLIN;
@@ -291,7 +318,8 @@ bool TcpLoop::handle_frame(Connection& c) noexcept
 {
     wire::Envelope envelope = c.framer.envelope();
     ByteSpan message = c.framer.payload();
-    if (envelope.truncated() && envelope.message_length > wire::kMaxUdpChunk) {
+    const bool chunked = envelope.truncated() && envelope.message_length > wire::kMaxUdpChunk;
+    if (chunked) {
         stats_.chunks.add();
         if (!c.reassembler) {
             // One message in flight per connection, no larger than a single frame may be: the
@@ -318,7 +346,9 @@ bool TcpLoop::handle_frame(Connection& c) noexcept
     stats_.requests.add();
     touch(c);
     const resolve::Responder::Reply reply =
-        responder_.on_tcp(*table_, envelope, message, now_unix_);
+        responder_.on_tcp(*table_, envelope, message, now_unix_, chunked);
+    if (log_.enabled() && reply.outcome != nullptr)
+        log_query(c, *reply.outcome, !reply.empty());
     if (reply.empty()) {
         // Silence over UDP avoids reflection; over TCP it would only leave the client waiting.
         close(c, stats_.closed_malformed);
@@ -326,6 +356,13 @@ bool TcpLoop::handle_frame(Connection& c) noexcept
     }
     send_reply(c, reply.bytes);
     return c.open();
+}
+
+void TcpLoop::log_query(const Connection& c, const resolve::Outcome& outcome,
+                        bool answered) noexcept
+{
+    if (querylog::Record* r = log_.begin_query(rx_ns_))
+        querylog::fill_query(*r, c.peer, outcome, answered ? 1 : 0);
 }
 
 void TcpLoop::send_reply(Connection& c, ByteSpan reply) noexcept

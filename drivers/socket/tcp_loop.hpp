@@ -10,6 +10,8 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/counter.hpp"
+#include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/query_log.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -23,10 +25,11 @@ namespace idpath::socket {
 class TcpLoop {
 public:
     /// Takes the listening sockets; `wake_fd` becomes readable when `stopping` is set.
+    /// `query_log` (possibly disabled) gets a record per complete request.
     TcpLoop(const TcpServerOptions& options, resolve::PolicyRef policy,
             const TableSource& table_source, std::vector<UniqueFd> listeners, int wake_fd,
             const std::atomic<bool>& stopping, resolve::ResolveStats& resolve_stats,
-            TcpStats& tcp_stats);
+            TcpStats& tcp_stats, querylog::QueryLog& query_log);
     ~TcpLoop();
     TcpLoop(const TcpLoop&) = delete;
     TcpLoop& operator=(const TcpLoop&) = delete;
@@ -47,12 +50,13 @@ private:
     struct Connection;
 
     void accept_from(int listener) noexcept;
-    void admit(UniqueFd fd) noexcept;
+    void admit(UniqueFd fd, const sockaddr_storage& peer) noexcept;
     void on_event(std::uint64_t tag, std::uint32_t events) noexcept;
     void read_from(Connection& c) noexcept;
     void process_frames(Connection& c) noexcept;
     bool handle_frame(Connection& c) noexcept;
     void send_reply(Connection& c, ByteSpan reply) noexcept;
+    void log_query(const Connection& c, const resolve::Outcome& outcome, bool answered) noexcept;
     void write_out(Connection& c) noexcept;
     void update_interest(Connection& c) noexcept;
     void close(Connection& c, Counter& reason) noexcept;
@@ -67,6 +71,8 @@ private:
     int wake_fd_;
     const std::atomic<bool>& stopping_;
     TcpStats& stats_;
+    querylog::QueryLog& log_;
+    std::uint64_t rx_ns_ = 0; // when the current epoll_wait returned, for the query log
     resolve::Responder responder_;
     const table::Table empty_table_;
     const table::Table* table_ = nullptr; // fetched once per loop iteration

@@ -13,7 +13,8 @@ TcpServer::TcpServer(TcpServerOptions options, resolve::PolicyRef policy,
                      TableSource table_source)
     : options_(std::move(options)),
       policy_(policy),
-      table_source_(std::move(table_source))
+      table_source_(std::move(table_source)),
+      query_log_(options_.query_log.ring, options_.query_log.source, options_.query_log.heartbeat_ns)
 {
     if (options_.max_connections == 0)
         options_.max_connections = 1;
@@ -50,7 +51,8 @@ Result<bool, std::string> TcpServer::start()
     }
 
     auto loop = std::make_unique<TcpLoop>(options_, policy_, table_source_, std::move(listeners),
-                                          wake_.get(), stopping_, resolve_stats_, tcp_stats_);
+                                          wake_.get(), stopping_, resolve_stats_, tcp_stats_,
+                                          query_log_);
     if (!loop->init())
         return Err{"epoll: " + errno_text(errno)};
     if (options_.reclaimer != nullptr) {

@@ -11,6 +11,8 @@
 /// Ownership and thread-safety as for UdpServer (udp_server.hpp): start(), stop(), bound() from
 /// one control thread; stats() and tcp_stats() readable from any thread after start().
 /// With `options.reclaimer` the thread registers as one reader, offline while in epoll_wait.
+/// With `options.query_log` every complete request gets a record (dataplane/querylog), written
+/// while the events of one epoll_wait are handled and published after them.
 
 #include <array>
 #include <atomic>
@@ -24,6 +26,8 @@
 #include "dataplane/base/counter.hpp"
 #include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
+#include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/stats.hpp"
 #include "drivers/socket/address.hpp"
@@ -46,6 +50,8 @@ struct TcpServerOptions {
     SocketTuning tuning{0, 0, false, 1024};
     /// Optional; must outlive the server and have room for one more reader.
     Reclaimer* reclaimer = nullptr;
+    /// The serving thread's query-log ring and source (a null ring: nothing logged).
+    querylog::Target query_log{};
 };
 
 /// What the TCP transport did with connections. Written by the serving thread only.
@@ -111,6 +117,8 @@ public:
     /// The serving thread's resolver counters (one entry).
     std::vector<const resolve::ResolveStats*> stats() const;
     const TcpStats& tcp_stats() const noexcept;
+    /// The serving thread's query-log counters (produced, lost); valid for the server's life.
+    const querylog::QueryLogStats& query_log_stats() const noexcept { return query_log_.stats(); }
     /// The bound address of each endpoint, in `listen` order.
     std::vector<Endpoint> bound() const;
 
@@ -124,6 +132,8 @@ private:
     std::vector<Endpoint> bound_;
     resolve::ResolveStats resolve_stats_;
     TcpStats tcp_stats_;
+    /// Written by the serving thread only; here so its counters outlive the loop.
+    querylog::QueryLog query_log_;
     std::unique_ptr<TcpLoop> loop_;
     std::thread thread_;
 };

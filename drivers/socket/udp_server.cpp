@@ -88,9 +88,13 @@ Result<bool, std::string> UdpServer::start()
                 ep = with_port(ep, local->port());
                 bound.push_back(*local);
             }
+            const std::size_t index = workers.size();
+            const querylog::Target log = index < options_.query_logs.size()
+                                             ? options_.query_logs[index]
+                                             : querylog::Target{};
             workers.push_back(std::make_unique<UdpWorker>(std::move(fd), pktinfo, options_.batch,
                                                           policy_, table_source_, wake_.get(),
-                                                          stopping_));
+                                                          stopping_, log));
             if (options_.reclaimer != nullptr) {
                 const unsigned id = options_.reclaimer->register_thread();
                 if (id == Reclaimer::kNoId)
@@ -138,6 +142,15 @@ std::vector<const resolve::ResolveStats*> UdpServer::stats() const
     out.reserve(workers_.size());
     for (const auto& w : workers_)
         out.push_back(&w->stats());
+    return out;
+}
+
+std::vector<const querylog::QueryLogStats*> UdpServer::query_log_stats() const
+{
+    std::vector<const querylog::QueryLogStats*> out;
+    out.reserve(workers_.size());
+    for (const auto& w : workers_)
+        out.push_back(&w->query_log_stats());
     return out;
 }
 

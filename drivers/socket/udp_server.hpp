@@ -23,6 +23,8 @@
 
 #include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
+#include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/table.hpp"
@@ -45,6 +47,10 @@ struct UdpServerOptions {
     SocketTuning tuning{};
     /// Optional; must outlive the server and have room for one reader per serving thread.
     Reclaimer* reclaimer = nullptr;
+    /// Query log (dataplane/querylog): the ring and source of each serving thread, in thread
+    /// order (listen order, threads_per_socket threads per endpoint, listen.size() x
+    /// threads_per_socket in all). Threads without an entry, or with a null ring, log nothing.
+    std::vector<querylog::Target> query_logs;
 };
 
 class UdpWorker;
@@ -67,6 +73,9 @@ public:
 
     /// One entry per serving thread, valid until the server is destroyed.
     std::vector<const resolve::ResolveStats*> stats() const;
+    /// Each serving thread's query-log counters (produced, lost), in thread order; valid until
+    /// the server is destroyed. All zero for a thread that logs nothing.
+    std::vector<const querylog::QueryLogStats*> query_log_stats() const;
     /// The bound address of each endpoint, in `listen` order (port 0 replaced by the real port).
     std::vector<Endpoint> bound() const;
 

@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/querylog/clock.hpp"
 #include "drivers/socket/address.hpp"
 #include "drivers/socket/clock.hpp"
+#include "drivers/socket/socket_setup.hpp"
 
 namespace idpath::socket {
 
@@ -20,6 +22,30 @@ constexpr int kPollTimeoutMs = 500;
 constexpr std::uint64_t kExpireIntervalMs = 500;
 // A batch of replies usually fits; when it does not, the arena is flushed early (see queue()).
 constexpr std::size_t kTxArenaMinimum = 64;
+
+/// The destination address of a received datagram, from its IP_PKTINFO or IPV6_PKTINFO (IPv4
+/// as ::ffff:a.b.c.d, as a dual-stack socket reports it); false when it has neither.
+bool destination_of(const msghdr& received, std::array<std::uint8_t, 16>& address) noexcept
+{
+    for (const cmsghdr* c = CMSG_FIRSTHDR(&received); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&received), const_cast<cmsghdr*>(c))) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo in;
+            std::memcpy(&in, CMSG_DATA(c), sizeof in);
+            address = {};
+            address[10] = address[11] = 0xff;
+            std::memcpy(address.data() + 12, &in.ipi_addr, 4);
+            return true;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo in;
+            std::memcpy(&in, CMSG_DATA(c), sizeof in);
+            std::memcpy(address.data(), &in.ipi6_addr, 16);
+            return true;
+        }
+    }
+    return false;
+}
 
 } // namespace
 
@@ -38,7 +64,7 @@ struct UdpWorker::TxSlot {
 
 UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
                      const TableSource& table_source, int wake_fd,
-                     const std::atomic<bool>& stopping)
+                     const std::atomic<bool>& stopping, querylog::Target log)
     : fd_(std::move(fd)),
       pktinfo_(pktinfo),
       batch_(batch),
@@ -51,8 +77,14 @@ UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::Poli
       rx_iov_(batch),
       tx_(std::max(batch * 2, kTxArenaMinimum)),
       tx_msgs_(tx_.size()),
-      tx_iov_(tx_.size())
+      tx_iov_(tx_.size()),
+      log_(log.ring, log.source, log.heartbeat_ns)
 {
+    if (const auto local = local_endpoint(fd_.get())) {
+        const wire::SourceKey k = source_key(*local);
+        local_.server = k.address;
+        local_.server_port = k.port;
+    }
 }
 
 UdpWorker::~UdpWorker() = default;
@@ -75,6 +107,8 @@ void UdpWorker::run() noexcept
             responder_.expire(now);
             next_expire_ms_ = now + kExpireIntervalMs;
         }
+        if (log_.enabled())
+            log_.poll_idle(querylog::realtime_ns());
     }
 }
 
@@ -113,14 +147,18 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         table = &empty_table_;
     const std::uint32_t now_unix = unix_seconds();
     const std::uint64_t now_ms = monotonic_ms();
+    const std::uint64_t rx_ns = log_.enabled() ? querylog::realtime_ns() : 0;
 
     for (unsigned i = 0; i < count; ++i) {
         RxSlot& slot = rx_[i];
         const msghdr& h = rx_msgs_[i].msg_hdr;
         slot.peer_length = h.msg_namelen;
         const std::size_t length = std::min<std::size_t>(rx_msgs_[i].msg_len, slot.data.size());
+        const wire::SourceKey client = source_key(slot.peer);
         const resolve::Responder::Reply reply = responder_.on_udp(
-            *table, source_key(slot.peer), ByteSpan{slot.data.data(), length}, now_unix, now_ms);
+            *table, client, ByteSpan{slot.data.data(), length}, now_unix, now_ms);
+        if (log_.enabled() && reply.outcome != nullptr)
+            log_query(h, client, *reply.outcome, reply.empty() ? 0 : reply.datagrams, rx_ns);
         if (reply.empty())
             continue;
         prepare_reply_control(slot, h);
@@ -135,10 +173,29 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         }
     }
     flush();
+    if (log_.enabled())
+        log_.end_burst(querylog::realtime_ns());
     if (now_ms >= next_expire_ms_) {
         responder_.expire(now_ms);
         next_expire_ms_ = now_ms + kExpireIntervalMs;
     }
+}
+
+void UdpWorker::log_query(const msghdr& received, const wire::SourceKey& client,
+                          const resolve::Outcome& outcome, std::uint32_t datagrams,
+                          std::uint64_t rx_ns) noexcept
+{
+    querylog::Record* r = log_.begin_query(rx_ns);
+    if (r == nullptr)
+        return;
+    querylog::Peer peer = local_;
+    if (pktinfo_)
+        destination_of(received, peer.server);
+    peer.client = client.address;
+    peer.client_port = client.port;
+    peer.family = querylog::family_of(client.address);
+    peer.transport = querylog::Transport::Udp;
+    querylog::fill_query(*r, peer, outcome, datagrams);
 }
 
 void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noexcept

@@ -4,7 +4,8 @@
 /// Per batch: one recvmmsg, one table_source() call, one Responder::on_udp per datagram, the
 /// replies copied into a transmit arena, one sendmmsg. No allocation, lock or log per packet.
 /// With a Reclaimer the thread is offline while in poll() and reports a quiescent state after
-/// each batch (no table pointer is kept across batches).
+/// each batch (no table pointer is kept across batches). With a query log, each request the
+/// batch completed gets a record in the thread's ring, published after the batch's sendmmsg.
 /// Thread-safety: run() on its own thread; stats() readable from any thread.
 
 #include <sys/socket.h>
@@ -18,6 +19,9 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/qsbr.hpp"
+#include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -31,9 +35,11 @@ namespace idpath::socket {
 class UdpWorker {
 public:
     /// `pktinfo`: the socket is bound to a wildcard address; replies must leave from the address
-    /// each query was sent to. `wake_fd` becomes readable when `stopping` is set.
+    /// each query was sent to. `wake_fd` becomes readable when `stopping` is set. `log`: where
+    /// this thread's query records go (a null ring: nowhere).
     UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
-              const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping);
+              const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping,
+              querylog::Target log = {});
     ~UdpWorker();
     UdpWorker(const UdpWorker&) = delete;
     UdpWorker& operator=(const UdpWorker&) = delete;
@@ -49,6 +55,7 @@ public:
     /// Closes the socket; call only after run() has returned.
     void close_socket() noexcept { fd_.reset(); }
     const resolve::ResolveStats& stats() const noexcept { return stats_; }
+    const querylog::QueryLogStats& query_log_stats() const noexcept { return log_.stats(); }
 
     /// Receive slot: a datagram larger than this is cut and then rejected by the codec.
     static constexpr std::size_t kRxSlotSize = 2048;
@@ -62,6 +69,9 @@ private:
     void drain() noexcept;
     void handle_batch(unsigned count) noexcept;
     void prepare_reply_control(RxSlot& slot, const msghdr& received) noexcept;
+    void log_query(const msghdr& received, const wire::SourceKey& client,
+                   const resolve::Outcome& outcome, std::uint32_t datagrams,
+                   std::uint64_t rx_ns) noexcept;
     void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
     void flush() noexcept;
 
@@ -85,6 +95,9 @@ private:
     std::vector<iovec> tx_iov_;
     std::size_t tx_count_ = 0;
     std::uint64_t next_expire_ms_ = 0;
+    querylog::QueryLog log_;
+    /// The socket's own address: a query's server end unless IP(V6)_PKTINFO says better.
+    querylog::Peer local_;
 };
 
 } // namespace idpath::socket

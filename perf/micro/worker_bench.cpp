@@ -3,20 +3,28 @@
 // the same with checksum offload in both directions; the full resolve path at scale
 // (BM_ResolvePath: idpath-datagen's realistic identifiers, 1 k to 10 M, hits, misses or both,
 // one request or a full burst per poll); and the UDP reply writer alone, with and without its
-// software checksums.
+// software checksums; and BM_WorkerPoll with the query log on (BM_WorkerPollLogged), the hot-path
+// cost of the log mirror, with the log's own work alone in BM_QueryLogRecord.
 // Injecting frames into the MemPort and draining its TX list are inside the timed loop: they are
 // memcpy and free-list work, like a NIC's descriptor handling.
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/packet.hpp"
 #include "dataplane/packet/reply.hpp"
+#include "dataplane/querylog/clock.hpp"
+#include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/query_log.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/worker/worker.hpp"
 #include "drivers/mem/mem_port.hpp"
@@ -100,6 +108,123 @@ void BM_WorkerPoll(benchmark::State& state)
         state.SkipWithError("not every request was answered with one datagram");
 }
 BENCHMARK(BM_WorkerPoll)->Arg(1000)->Arg(1000000);
+
+/// How BM_WorkerPollLogged runs the query log.
+enum LogMode : std::int64_t {
+    kLogOff = 0,      // no log set: the branch per burst and per request only
+    kLogDrained = 1,  // on; the timed loop releases the ring after each burst (records stay hot)
+    kLogConsumer = 2, // on; a consumer thread reads every record, as the exporter does
+};
+
+/// BM_WorkerPoll with the query log (docs/PERFORMANCE.md, log mirror): args identifiers and
+/// LogMode. Every request writes a 256-octet record in place and the realtime clock is read
+/// twice per burst. The ring (64 k records, 16 MiB) must never fill: a full ring would only make
+/// logging cheaper (nothing written) and the benchmark fails if any record is lost.
+void BM_WorkerPollLogged(benchmark::State& state)
+{
+    const Corpus& c = corpus(static_cast<std::size_t>(state.range(0)));
+    const auto mode = static_cast<LogMode>(state.range(1));
+    const RequestPool pool = make_requests(c, RequestKind::Hit);
+    const std::size_t frame_count = c.table->size() > 100000 ? 16 * kFrames : kFrames;
+    const auto frames = frames_of(pool, frame_count);
+
+    const resolve::Policy policy;
+    drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
+    worker::Worker<drivers::mem::MemPort> w(port, server_config(), policy);
+    querylog::Ring ring(65536);
+    querylog::QueryLog log(&ring, 1);
+    if (mode != kLogOff)
+        w.set_query_log(&log, &querylog::realtime_ns);
+
+    std::atomic<bool> stop{false};
+    std::uint64_t handle_octets = 0; // read by the consumer, so the records are really read
+    std::thread consumer;
+    if (mode == kLogConsumer)
+        consumer = std::thread([&] {
+            // Yields when there is nothing to read rather than spinning on it, so on a small
+            // host it leaves the measured thread its core.
+            while (!stop.load(std::memory_order_relaxed)) {
+                const auto r = ring.peek();
+                if (r.size() == 0) {
+                    std::this_thread::yield();
+                    continue;
+                }
+                for (const auto span : {r.first, r.second})
+                    for (const querylog::Record& rec : span)
+                        handle_octets += rec.handle_stored;
+                ring.release(r.size());
+            }
+        });
+
+    std::size_t next = 0;
+    std::size_t packets = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
+            port.inject(frames[next]);
+            next = (next + 1) % frame_count;
+        }
+        packets += w.poll_once(*c.table, kNow, 0);
+        benchmark::DoNotOptimize(port.drain_tx());
+        if (mode == kLogDrained)
+            ring.release(ring.peek().size());
+    }
+    stop = true;
+    if (consumer.joinable())
+        consumer.join();
+    state.SetItemsProcessed(static_cast<std::int64_t>(packets));
+    state.counters["records"] = static_cast<double>(log.stats().produced.get());
+    state.counters["lost"] = static_cast<double>(log.stats().lost.get());
+    benchmark::DoNotOptimize(handle_octets);
+    if (w.stats().tx.get() != w.stats().rx.get())
+        state.SkipWithError("not every request was answered with one datagram");
+    else if (log.stats().lost.get() != 0)
+        state.SkipWithError("the ring filled: records were lost");
+    else if (mode != kLogOff && log.stats().produced.get() < packets)
+        state.SkipWithError("a request was not logged");
+}
+BENCHMARK(BM_WorkerPollLogged)
+    ->ArgNames({"ids", "log"})
+    ->Args({1000, kLogOff})
+    ->Args({1000, kLogDrained})
+    ->Args({1000, kLogConsumer})
+    ->Args({1000000, kLogOff})
+    ->Args({1000000, kLogDrained})
+    ->Args({1000000, kLogConsumer});
+
+/// The log's share of BM_WorkerPollLogged alone: per request, claiming a zeroed slot and
+/// filling it from a resolve::Outcome (a 12-octet handle); per burst of 32, the latency stamp,
+/// the publishing store and the two clock reads. items/s is records per second on one core.
+void BM_QueryLogRecord(benchmark::State& state)
+{
+    const std::string handle = "88.100.1/abc";
+    resolve::Outcome o;
+    o.opcode = 1;
+    o.response_code = 1;
+    o.values = 3;
+    o.size = 180;
+    o.request_bytes = 60;
+    o.handle = as_bytes(handle);
+    querylog::Peer peer;
+    peer.client = packet::map_ipv4(std::array<std::uint8_t, 4>{198, 51, 100, 7}.data());
+    peer.server = packet::map_ipv4(std::array<std::uint8_t, 4>{192, 0, 2, 1}.data());
+    peer.client_port = 40000;
+    peer.server_port = 2641;
+    peer.family = 4;
+    querylog::Ring ring(65536);
+    querylog::QueryLog log(&ring, 1);
+    for (auto _ : state) {
+        const std::uint64_t rx = querylog::realtime_ns();
+        for (std::size_t i = 0; i < worker::kBurstSize; ++i)
+            if (querylog::Record* r = log.begin_query(rx))
+                querylog::fill_query(*r, peer, o, 1);
+        log.end_burst(querylog::realtime_ns());
+        ring.release(ring.peek().size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(worker::kBurstSize));
+    if (log.stats().lost.get() != 0)
+        state.SkipWithError("the ring filled: records were lost");
+}
+BENCHMARK(BM_QueryLogRecord);
 
 /// The full resolve path at scale (docs/PERFORMANCE.md section 5): request frames through
 /// Worker<MemPort> over a table of idpath-datagen's realistic identifiers (perf/datagen, built
