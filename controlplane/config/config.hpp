@@ -92,6 +92,49 @@ struct Config {
         std::uint32_t log_level = 4;
         std::uint32_t idle_sleep_us = 0; // 0: busy-poll
     } dataplane;
+
+    /// The log mirror (docs/log-mirror.md): every query's record, heartbeats and control-plane
+    /// events to the sinks configured here. A sink is on when its destination key is set; the
+    /// mirror is on when any sink is. Every key is init-only for now.
+    struct Mirror {
+        std::uint32_t ring_records = 65536;   // per serving thread
+        std::uint32_t heartbeat_seconds = 5;
+        std::uint32_t batch_records = 4096;
+        std::uint32_t batch_ms = 200;
+        struct Spool {
+            std::string directory = "/var/lib/idpath/spool"; // one subdirectory per sink
+            std::uint32_t max_mb = 1024;                     // per sink; 0: no spool
+        } spool;
+        struct File {
+            std::string directory; // empty: off
+            std::string format = "binary"; // binary | json
+            std::uint32_t rotate_mb = 256;
+            std::uint32_t rotate_seconds = 3600;
+            std::uint32_t retention_days = 183;
+            std::uint32_t zstd_level = 3;
+        } file;
+        struct Syslog {
+            std::string address; // "host[:port]", "[v6][:port]" (parse_host_port()); empty: off
+            bool tls = false;
+            std::string ca_file;
+            std::string cert_file;
+            std::string key_file;
+            std::string server_name;
+        } syslog;
+        struct Kafka {
+            std::string brokers; // "host[:port][,host[:port]...]"; empty: off
+            std::string topic = "idpath-log";
+            std::string format = "binary"; // binary | json
+            std::vector<std::string> properties; // "key=value", librdkafka settings
+        } kafka;
+        struct Clickhouse {
+            std::string url; // "http://host:8123/"; empty: off
+            std::string table = "records"; // "[database.]table"; database idpath unless named
+            std::string user = "default";
+            std::string password;
+            std::uint32_t retention_days = 183;
+        } clickhouse;
+    } mirror;
 };
 
 /// Parses and validates `yaml_text`. `file_for_errors_and_base_dir` names the file in errors and
@@ -108,6 +151,15 @@ std::vector<std::string> changed_keys(const Config& a, const Config& b);
 
 /// The changed keys that a reload cannot apply (init-only): non-empty means restart needed.
 std::vector<std::string> restart_required_keys(const Config& running, const Config& next);
+
+/// A host and port as mirror.syslog.address and each of mirror.kafka.brokers are written:
+/// "host[:port]", "a.b.c.d[:port]" or "[v6][:port]" (host: letters, digits, '.', '-', '_').
+/// The host comes back without brackets; no name is looked up.
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+};
+Result<HostPort, std::string> parse_host_port(std::string_view text, std::uint16_t default_port);
 
 /// The schema as a Markdown table: key, type, range, default, reload, description.
 std::string describe_schema();

@@ -79,6 +79,7 @@ public:
                       "the file must be a mapping of sections (node, service, site, data, admin)");
         check_required();
         check_listeners();
+        check_mirror();
     }
 
 private:
@@ -143,6 +144,24 @@ private:
         if (s.udp.empty() && s.tcp.empty())
             cx_.error(parent_mark("service.udp"), "service",
                       "service.udp and service.tcp are both empty: the node would serve nothing");
+    }
+
+    // What one key cannot say alone: TLS settings that only make sense together.
+    void check_mirror()
+    {
+        const auto& s = cx_.config.mirror.syslog;
+        const YAML::Mark at = parent_mark("mirror.syslog.tls");
+        if (s.tls && s.ca_file.empty())
+            cx_.error(at, "mirror.syslog.ca_file",
+                      "mirror.syslog.tls is true: name the CA file the collector's certificate "
+                      "must chain to");
+        if (s.cert_file.empty() && !s.key_file.empty())
+            cx_.error(at, "mirror.syslog.key_file",
+                      "a key_file without mirror.syslog.cert_file: name the certificate too");
+        if (!s.tls && (!s.ca_file.empty() || !s.cert_file.empty() || !s.key_file.empty() ||
+                       !s.server_name.empty()))
+            cx_.error(at, "mirror.syslog.tls",
+                      "TLS settings are given but mirror.syslog.tls is false");
     }
 
     WalkContext& cx_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <system_error>
 
 #include "dataplane/wire/constants.hpp"
 
@@ -160,6 +162,116 @@ std::string check_interface_prefix(std::string_view s)
                        })
                ? std::string()
                : "may hold only a-z, 0-9, '-' and '_'";
+}
+
+std::string check_absolute_dir(std::string_view s)
+{
+    if (s.empty())
+        return "must not be empty";
+    return check_snapshot_path(s);
+}
+
+std::string check_format(std::string_view s)
+{
+    return check_one_of(s, std::array<std::string_view, 2>{"binary", "json"});
+}
+
+std::string check_syslog_address(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    auto hp = parse_host_port(s, 514);
+    return hp ? std::string() : hp.error();
+}
+
+bool host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '-' || c == '_';
+}
+
+std::string check_brokers(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    for (std::size_t at = 0;;) {
+        const auto comma = s.find(',', at);
+        const std::string_view one = s.substr(at, comma == std::string_view::npos ? s.npos : comma - at);
+        if (one.empty())
+            return "has an empty entry (write host:port,host:port)";
+        if (auto hp = parse_host_port(one, 9092); !hp)
+            return hp.error();
+        if (comma == std::string_view::npos)
+            return {};
+        at = comma + 1;
+    }
+}
+
+std::string check_topic(std::string_view s)
+{
+    // Kafka's own rule for topic names.
+    return std::all_of(s.begin(), s.end(), host_char) ? std::string()
+                                                        : "may hold only letters, digits, '.', '_' and '-'";
+}
+
+std::string check_kafka_property(std::string_view s)
+{
+    const auto eq = s.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+        return "must be key=value (a librdkafka setting, e.g. compression.type=zstd)";
+    const std::string_view key = s.substr(0, eq);
+    const bool key_ok = std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+    });
+    if (!key_ok)
+        return "the key may hold only a-z, 0-9, '.' and '_'";
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c != 0x7f; })
+               ? std::string()
+               : "may not hold control characters";
+}
+
+std::string check_http_url(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    std::string_view rest = s;
+    if (rest.starts_with("http://"))
+        rest.remove_prefix(7);
+    else if (rest.starts_with("https://"))
+        rest.remove_prefix(8);
+    else
+        return "must start with http:// or https://";
+    const std::string_view authority = rest.substr(0, rest.find('/'));
+    if (authority.empty())
+        return "has no host";
+    return check_printable(s);
+}
+
+std::string check_table_name(std::string_view s)
+{
+    const auto dot = s.find('.');
+    if (dot != std::string_view::npos && (dot == 0 || dot + 1 == s.size() || s.find('.', dot + 1) != s.npos))
+        return "must be table or database.table";
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                  (c >= '0' && c <= '9') || c == '_' || c == '.';
+                       })
+               ? std::string()
+               : "may hold only letters, digits and '_' (and one '.')";
+}
+
+std::string check_server_name(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), host_char) ? std::string()
+                                                        : "may hold only letters, digits, '.', '-' and '_'";
+}
+
+std::string check_no_control(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c != 0x7f; })
+               ? std::string()
+               : "may not hold control characters";
 }
 
 constexpr std::string_view kDefaultListen = R"(["0.0.0.0:2641", "[::]:2641"])";
@@ -325,6 +437,143 @@ const std::array kSchema{
             "again: saves a core on a quiet node, costs up to this much latency on the first "
             "query after a lull. 0 busy-polls (the lowest latency; a core per worker stays busy).",
             UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.idle_sleep_us; }}},
+    KeySpec{"mirror.ring_records", ValueKind::Unsigned, 1024, 16777216, false, Reload::InitOnly,
+            "integer", "65536",
+            "Log records each serving thread's ring holds (rounded up to a power of two; 256 "
+            "octets each). A full ring loses the record, counted, and the seq gap shows it. "
+            "Every mirror.* key needs a restart for now. docs/log-mirror.md.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.ring_records; }}},
+    KeySpec{"mirror.heartbeat_seconds", ValueKind::Unsigned, 1, 3600, false, Reload::InitOnly,
+            "integer (s)", "5",
+            "Each serving thread writes a heartbeat record (its produced and lost counts) this "
+            "often, so the platform sees gaps and silent threads.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.heartbeat_seconds; }}},
+    KeySpec{"mirror.batch_records", ValueKind::Unsigned, 1, 65536, false, Reload::InitOnly,
+            "integer", "4096",
+            "The exporter cuts a batch (one write, message or insert per sink) at this many "
+            "records and events, or after mirror.batch_ms.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.batch_records; }}},
+    KeySpec{"mirror.batch_ms", ValueKind::Unsigned, 1, 60000, false, Reload::InitOnly,
+            "integer (ms)", "200", "A batch is cut when its oldest record has waited this long, full or not.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.batch_ms; }}},
+    KeySpec{"mirror.spool.directory", ValueKind::String, 1, 4095, false, Reload::InitOnly,
+            "absolute path", "/var/lib/idpath/spool",
+            "Where a sink that is down or behind spools its batches (a subdirectory per sink, "
+            "created if missing); replayed in order when it is back, marked replayed.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.spool.directory; }},
+            check_absolute_dir},
+    KeySpec{"mirror.spool.max_mb", ValueKind::Unsigned, 0, 16777216, false, Reload::InitOnly,
+            "integer (MiB)", "1024",
+            "Disk each sink's spool may take; when full, new batches are dropped and counted "
+            "(dropped.spool_full). 0: no spool (a sink that is down loses records, counted).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.spool.max_mb; }}},
+    KeySpec{"mirror.file.directory", ValueKind::String, 0, 4095, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "File sink: writes zstd-compressed, hash-chained log files here (empty: off). "
+            "`idpathctl logs verify DIR` checks them.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.file.directory; }},
+            check_snapshot_path},
+    KeySpec{"mirror.file.format", ValueKind::String, 1, 16, false, Reload::InitOnly,
+            "string: binary, json", "binary",
+            "Encoding of the files: the compact binary batches or JSON lines (docs/log-schema.md).",
+            StringField{[](Config& c) -> std::string& { return c.mirror.file.format; }},
+            check_format},
+    KeySpec{"mirror.file.rotate_mb", ValueKind::Unsigned, 0, 65536, false, Reload::InitOnly,
+            "integer (MiB)", "256",
+            "A file is closed and a new one started at this size, or after rotate_seconds (0: no "
+            "size limit).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.file.rotate_mb; }}},
+    KeySpec{"mirror.file.rotate_seconds", ValueKind::Unsigned, 0, 604800, false, Reload::InitOnly,
+            "integer (s)", "3600",
+            "A file is closed and a new one started at this age, or at rotate_mb (0: no age "
+            "limit).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.file.rotate_seconds; }}},
+    KeySpec{"mirror.file.retention_days", ValueKind::Unsigned, 0, 36500, false, Reload::InitOnly,
+            "integer (days)", "183",
+            "Closed files older than this are deleted; nothing newer ever is. 0: keep everything.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.file.retention_days; }}},
+    KeySpec{"mirror.file.zstd_level", ValueKind::Unsigned, 0, 19, false, Reload::InitOnly,
+            "integer", "3",
+            "zstd compression level of the files (1 fastest .. 19 smallest); 0 writes them "
+            "uncompressed.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.file.zstd_level; }}},
+    KeySpec{"mirror.syslog.address", ValueKind::String, 0, 64, false, Reload::InitOnly,
+            "host[:port]", "\"\"",
+            "Syslog sink: RFC 5424 messages over TCP with octet-counting framing (RFC 6587) to "
+            "\"host[:port]\", \"a.b.c.d[:port]\" or \"[v6][:port]\" (empty: off); the port is "
+            "6514 with TLS, 514 without, when omitted.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.syslog.address; }},
+            check_syslog_address},
+    KeySpec{"mirror.syslog.tls", ValueKind::Boolean, 0, 0, false, Reload::InitOnly, "boolean",
+            "false", "Syslog over TLS (RFC 5425); needs mirror.syslog.ca_file.",
+            BoolField{[](Config& c) -> bool& { return c.mirror.syslog.tls; }}},
+    KeySpec{"mirror.syslog.ca_file", ValueKind::String, 0, 4095, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "PEM file of the CA(s) the collector's certificate must chain to (required with TLS).",
+            StringField{[](Config& c) -> std::string& { return c.mirror.syslog.ca_file; }},
+            check_snapshot_path},
+    KeySpec{"mirror.syslog.cert_file", ValueKind::String, 0, 4095, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "PEM client certificate, for collectors that authenticate senders.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.syslog.cert_file; }},
+            check_snapshot_path},
+    KeySpec{"mirror.syslog.key_file", ValueKind::String, 0, 4095, false, Reload::InitOnly,
+            "absolute path", "\"\"", "PEM private key of cert_file (empty: it is in cert_file).",
+            StringField{[](Config& c) -> std::string& { return c.mirror.syslog.key_file; }},
+            check_snapshot_path},
+    KeySpec{"mirror.syslog.server_name", ValueKind::String, 0, 253, false, Reload::InitOnly,
+            "host name", "\"\"",
+            "Name the collector's certificate must carry (and SNI); empty: the host of "
+            "mirror.syslog.address.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.syslog.server_name; }},
+            check_server_name},
+    KeySpec{"mirror.kafka.brokers", ValueKind::String, 0, 4096, false, Reload::InitOnly,
+            "host:port list", "\"\"",
+            "Kafka sink: bootstrap brokers, \"host[:port][,host[:port]...]\" (port 9092 when "
+            "omitted; empty: off); an "
+            "idempotent librdkafka producer, never blocking the serving threads.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.kafka.brokers; }},
+            check_brokers},
+    KeySpec{"mirror.kafka.topic", ValueKind::String, 1, 249, false, Reload::InitOnly, "string",
+            "idpath-log", "Topic the batches are produced to.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.kafka.topic; }},
+            check_topic},
+    KeySpec{"mirror.kafka.format", ValueKind::String, 1, 16, false, Reload::InitOnly,
+            "string: binary, json", "binary",
+            "Message encoding: one binary batch per message, or JSON lines.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.kafka.format; }},
+            check_format},
+    KeySpec{"mirror.kafka.properties", ValueKind::StringList, 0, 64, false, Reload::InitOnly,
+            "list of key=value", "[]",
+            "Extra librdkafka settings (\"security.protocol=ssl\", \"compression.type=zstd\"), "
+            "applied after idpath's own.",
+            StringsField{[](Config& c) -> std::vector<std::string>& { return c.mirror.kafka.properties; }},
+            check_kafka_property},
+    KeySpec{"mirror.clickhouse.url", ValueKind::String, 0, 2048, false, Reload::InitOnly, "URL",
+            "\"\"",
+            "ClickHouse sink: its HTTP interface, \"http://host:8123/\" (empty: off); batches "
+            "are inserted as JSONEachRow. Tables and queries: docs/log-clickhouse.md.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.clickhouse.url; }},
+            check_http_url},
+    KeySpec{"mirror.clickhouse.table", ValueKind::String, 1, 128, false, Reload::InitOnly,
+            "[database.]table", "records",
+            "Table the query and heartbeat records are inserted into (database idpath unless "
+            "named); events go to the events table beside it.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.clickhouse.table; }},
+            check_table_name},
+    KeySpec{"mirror.clickhouse.user", ValueKind::String, 1, 64, false, Reload::InitOnly, "string",
+            "default", "ClickHouse user.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.clickhouse.user; }},
+            check_printable},
+    KeySpec{"mirror.clickhouse.password", ValueKind::String, 0, 256, false, Reload::InitOnly,
+            "string", "\"\"", "Its password (keep this file unreadable to others).",
+            StringField{[](Config& c) -> std::string& { return c.mirror.clickhouse.password; }},
+            check_no_control},
+    KeySpec{"mirror.clickhouse.retention_days", ValueKind::Unsigned, 0, 36500, false,
+            Reload::InitOnly, "integer (days)", "183",
+            "Monthly partitions older than this are dropped (the server's TTL where it has one); "
+            "0: keep everything.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.clickhouse.retention_days; }}},
 };
 
 std::string range_text(const KeySpec& k)
@@ -344,6 +593,50 @@ std::string range_text(const KeySpec& k)
 }
 
 } // namespace
+
+Result<HostPort, std::string> parse_host_port(std::string_view text, std::uint16_t default_port)
+{
+    const std::string quoted = "\"" + std::string(text) + "\"";
+    std::string_view host = text, port;
+    const bool bracketed = text.starts_with('[');
+    if (bracketed) {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos)
+            return Err(quoted + ": no ']' after the IPv6 address");
+        host = text.substr(1, close - 1);
+        const std::string_view rest = text.substr(close + 1);
+        if (!rest.empty() && !rest.starts_with(':'))
+            return Err(quoted + ": write [v6]:port");
+        if (!rest.empty()) {
+            port = rest.substr(1);
+            if (port.empty())
+                return Err(quoted + ": empty port");
+        }
+        in6_addr a{};
+        if (inet_pton(AF_INET6, std::string(host).c_str(), &a) != 1)
+            return Err(quoted + ": bad IPv6 address");
+    } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+        if (text.find(':') != colon)
+            return Err(quoted + ": write an IPv6 address in brackets, [v6]:port");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (port.empty())
+            return Err(quoted + ": empty port");
+    }
+    if (host.empty())
+        return Err(quoted + ": no host");
+    if (!bracketed && !std::all_of(host.begin(), host.end(), host_char))
+        return Err(quoted + ": a host is letters, digits, '.', '-', '_'");
+    HostPort hp{std::string(host), default_port};
+    if (!port.empty()) {
+        unsigned p = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+        if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535)
+            return Err(quoted + ": the port must be 1..65535");
+        hp.port = static_cast<std::uint16_t>(p);
+    }
+    return hp;
+}
 
 std::span<const KeySpec> schema()
 {

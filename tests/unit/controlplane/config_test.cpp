@@ -189,6 +189,16 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"dataplane.tx_ring", 64, 16384},
         {"dataplane.log_level", 1, 8},
         {"dataplane.idle_sleep_us", 0, 100000},
+        {"mirror.ring_records", 1024, 16777216},
+        {"mirror.heartbeat_seconds", 1, 3600},
+        {"mirror.batch_records", 1, 65536},
+        {"mirror.batch_ms", 1, 60000},
+        {"mirror.spool.max_mb", 0, 16777216},
+        {"mirror.file.rotate_mb", 0, 65536},
+        {"mirror.file.rotate_seconds", 0, 604800},
+        {"mirror.file.retention_days", 0, 36500},
+        {"mirror.file.zstd_level", 0, 19},
+        {"mirror.clickhouse.retention_days", 0, 36500},
     };
     std::vector<Bounds> actual;
     for (const KeySpec& k : schema())
@@ -202,12 +212,23 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
     }
 }
 
-/// A config setting one key of any section: "dataplane.rx_ring" → "dataplane:\n  rx_ring: v".
+/// A config setting one key of any section: "dataplane.rx_ring" → "dataplane:\n  rx_ring: v",
+/// "mirror.spool.max_mb" → "mirror:\n  spool:\n    max_mb: v".
 std::string with_key(std::string_view path, std::string_view value)
 {
-    const auto dot = path.find('.');
-    return std::string(kNode) + std::string(path.substr(0, dot)) + ":\n  " +
-           std::string(path.substr(dot + 1)) + ": " + std::string(value) + "\n";
+    std::string yaml(kNode), indent;
+    for (auto dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {
+        yaml += indent + std::string(path.substr(0, dot)) + ":\n";
+        indent += "  ";
+        path.remove_prefix(dot + 1);
+    }
+    return yaml + indent + std::string(path) + ": " + std::string(value) + "\n";
+}
+
+/// The line with_key() puts the key's value on.
+int key_line(std::string_view path)
+{
+    return 3 + static_cast<int>(std::count(path.begin(), path.end(), '.'));
 }
 
 std::uint32_t unsigned_value(const Config& c, const KeySpec& k)
@@ -227,20 +248,20 @@ TEST_F(ConfigTest, EveryIntegerKeyAcceptsItsBoundsAndRejectsBeyond)
         EXPECT_EQ(unsigned_value(parse_ok(with_key(k.path, std::to_string(k.max))), k),
                   k.max);
         if (k.min > 0)
-            expect_one_error(with_key(k.path, std::to_string(k.min - 1)), k.path, 4,
+            expect_one_error(with_key(k.path, std::to_string(k.min - 1)), k.path, key_line(k.path),
                              "must be an integer");
-        expect_one_error(with_key(k.path, std::to_string(k.max + 1)), k.path, 4,
+        expect_one_error(with_key(k.path, std::to_string(k.max + 1)), k.path, key_line(k.path),
                          "must be an integer " + std::to_string(k.min) + ".." +
                              std::to_string(k.max));
-        expect_one_error(with_key(k.path, "-1"), k.path, 4, "got \"-1\"");
-        expect_one_error(with_key(k.path, "ten"), k.path, 4, "got \"ten\"");
-        expect_one_error(with_key(k.path, "1.5"), k.path, 4, "got \"1.5\"");
-        expect_one_error(with_key(k.path, "\"8\""), k.path, 4, "quoted string");
-        expect_one_error(with_key(k.path, "[1]"), k.path, 4, "got a list");
-        expect_one_error(with_key(k.path, "{a: 1}"), k.path, 4, "got a mapping");
-        expect_one_error(with_key(k.path, "99999999999999999999999"), k.path, 4,
+        expect_one_error(with_key(k.path, "-1"), k.path, key_line(k.path), "got \"-1\"");
+        expect_one_error(with_key(k.path, "ten"), k.path, key_line(k.path), "got \"ten\"");
+        expect_one_error(with_key(k.path, "1.5"), k.path, key_line(k.path), "got \"1.5\"");
+        expect_one_error(with_key(k.path, "\"8\""), k.path, key_line(k.path), "quoted string");
+        expect_one_error(with_key(k.path, "[1]"), k.path, key_line(k.path), "got a list");
+        expect_one_error(with_key(k.path, "{a: 1}"), k.path, key_line(k.path), "got a mapping");
+        expect_one_error(with_key(k.path, "99999999999999999999999"), k.path, key_line(k.path),
                          "must be an integer");
-        expect_one_error(with_key(k.path, ""), k.path, 4, "missing value");
+        expect_one_error(with_key(k.path, ""), k.path, key_line(k.path), "missing value");
     }
 }
 
@@ -497,7 +518,7 @@ site:
 TEST_F(ConfigTest, UnknownKeys)
 {
     expect_one_error(std::string(kNode) + "colour: blue\n", "colour", 3,
-                     "unknown key (known here: node, service, site, data, admin, dataplane)");
+                     "unknown key (known here: node, service, site, data, admin, dataplane, mirror)");
     expect_one_error(std::string(kNode) + "service:\n  udp_thread: 2\n", "service.udp_thread", 4,
                      "did you mean \"udp_threads\"?");
     expect_one_error("node:\n  id: n1\n  name: x\n", "node.name", 3, "unknown key");
@@ -672,10 +693,10 @@ TEST_F(ConfigTest, DocumentedDefaultsAreTheDefaults)
         SCOPED_TRACE(std::string(k.path));
         const auto dot = k.path.find('.');
         const std::string section(k.path.substr(0, dot));
-        const std::string line =
-            "  " + std::string(k.path.substr(dot + 1)) + ": " + std::string(k.default_text) + "\n";
         const std::string yaml =
-            std::string(kNode) + (section == "node" ? line : section + ":\n" + line);
+            section == "node" ? std::string(kNode) + "  " + std::string(k.path.substr(dot + 1)) +
+                                    ": " + std::string(k.default_text) + "\n"
+                              : with_key(k.path, k.default_text);
         EXPECT_TRUE(changed_keys(defaults, parse_ok(yaml)).empty()) << yaml;
     }
 }
@@ -791,6 +812,153 @@ TEST_F(ConfigTest, DataplaneValuesAreChecked)
                      "must be one of auto, answer, kernel");
     expect_one_error(with_key("dataplane.exception_prefix", "Bad/Name"),
                      "dataplane.exception_prefix", 4, "may hold only");
+}
+
+// ---- mirror: sinks, spool, and keys checked together ------------------------------------------
+
+TEST_F(ConfigTest, MirrorIsOffByDefault)
+{
+    const Config c = parse_ok(std::string(kNode));
+    EXPECT_EQ(c.mirror.ring_records, 65536u);
+    EXPECT_EQ(c.mirror.spool.directory, "/var/lib/idpath/spool");
+    EXPECT_EQ(c.mirror.spool.max_mb, 1024u);
+    EXPECT_TRUE(c.mirror.file.directory.empty());
+    EXPECT_TRUE(c.mirror.syslog.address.empty());
+    EXPECT_TRUE(c.mirror.kafka.brokers.empty());
+    EXPECT_TRUE(c.mirror.clickhouse.url.empty());
+    EXPECT_EQ(c.mirror.file.retention_days, 183u);
+    EXPECT_EQ(c.mirror.clickhouse.retention_days, 183u);
+}
+
+TEST_F(ConfigTest, MirrorKeysAreTyped)
+{
+    const Config c = parse_ok(std::string(kNode) + R"(mirror:
+  batch_records: 1000
+  spool: {directory: /srv/spool, max_mb: 0}
+  file: {directory: /var/log/idpath, format: json, zstd_level: 9}
+  syslog:
+    address: "[2001:db8::5]:6514"
+    tls: true
+    ca_file: /etc/idpath/ca.pem
+    cert_file: /etc/idpath/node.pem
+    key_file: /etc/idpath/node.key
+    server_name: logs.example.cn
+  kafka:
+    brokers: "k1.example.cn:9092,192.0.2.7:9093,[2001:db8::9]:9092"
+    topic: idpath.sc-01
+    properties: ["compression.type=zstd", "sasl.password=a b=c"]
+  clickhouse:
+    url: "http://127.0.0.1:8123/"
+    table: logs.queries
+    password: "s3cret p"
+)");
+    EXPECT_EQ(c.mirror.batch_records, 1000u);
+    EXPECT_EQ(c.mirror.spool.directory, "/srv/spool");
+    EXPECT_EQ(c.mirror.spool.max_mb, 0u);
+    EXPECT_EQ(c.mirror.file.format, "json");
+    EXPECT_EQ(c.mirror.file.zstd_level, 9u);
+    EXPECT_EQ(c.mirror.syslog.address, "[2001:db8::5]:6514");
+    EXPECT_TRUE(c.mirror.syslog.tls);
+    EXPECT_EQ(c.mirror.syslog.server_name, "logs.example.cn");
+    EXPECT_EQ(c.mirror.kafka.topic, "idpath.sc-01");
+    EXPECT_EQ(c.mirror.kafka.properties.size(), 2u);
+    EXPECT_EQ(c.mirror.kafka.format, "binary");
+    EXPECT_EQ(c.mirror.clickhouse.table, "logs.queries");
+    EXPECT_EQ(c.mirror.clickhouse.password, "s3cret p");
+    EXPECT_EQ(restart_required_keys(parse_ok(std::string(kNode)), c).size(), 18u);
+}
+
+TEST_F(ConfigTest, MirrorValuesAreChecked)
+{
+    expect_one_error(with_key("mirror.file.format", "protobuf"), "mirror.file.format", 5,
+                     "must be one of binary, json");
+    expect_one_error(with_key("mirror.kafka.format", "xml"), "mirror.kafka.format", 5,
+                     "must be one of binary, json");
+    expect_one_error(with_key("mirror.spool.directory", "spool"), "mirror.spool.directory", 5,
+                     "must be an absolute path");
+    expect_one_error(with_key("mirror.spool.directory", "\"\""), "mirror.spool.directory", 5,
+                     "must be 1..4095 octets");
+    expect_one_error(with_key("mirror.file.directory", "logs/"), "mirror.file.directory", 5,
+                     "must be an absolute path");
+    expect_one_error(with_key("mirror.syslog.address", "\"::1\""), "mirror.syslog.address", 5,
+                     "in brackets");
+    expect_one_error(with_key("mirror.syslog.address", "192.0.2.1:70000"),
+                     "mirror.syslog.address", 5, "the port must be 1..65535");
+    expect_one_error(with_key("mirror.syslog.address", "\"logs:\""), "mirror.syslog.address", 5,
+                     "empty port");
+    expect_one_error(with_key("mirror.syslog.address", "\"[::1\""), "mirror.syslog.address", 5,
+                     "no ']'");
+    expect_one_error(with_key("mirror.syslog.address", "\":514\""), "mirror.syslog.address", 5,
+                     "no host");
+    expect_one_error(with_key("mirror.kafka.brokers", "k1:9092,,k2:9092"), "mirror.kafka.brokers",
+                     5, "empty entry");
+    expect_one_error(with_key("mirror.kafka.brokers", "k1:0"), "mirror.kafka.brokers", 5,
+                     "the port must be");
+    expect_one_error(with_key("mirror.kafka.brokers", "\"k 1:9092\""), "mirror.kafka.brokers",
+                     5, "a host is");
+    expect_one_error(with_key("mirror.kafka.brokers", "\"[::x]:9092\""), "mirror.kafka.brokers",
+                     5, "bad IPv6");
+    expect_one_error(with_key("mirror.kafka.topic", "\"a/b\""), "mirror.kafka.topic", 5,
+                     "may hold only");
+    expect_one_error(with_key("mirror.kafka.properties", "[compression.type]"),
+                     "mirror.kafka.properties[0]", 5, "must be key=value");
+    expect_one_error(with_key("mirror.kafka.properties", "[\"=zstd\"]"),
+                     "mirror.kafka.properties[0]", 5, "must be key=value");
+    expect_one_error(with_key("mirror.kafka.properties", "[\"Bad Key=1\"]"),
+                     "mirror.kafka.properties[0]", 5, "the key may hold only");
+    expect_one_error(with_key("mirror.clickhouse.url", "ftp://h/"), "mirror.clickhouse.url", 5,
+                     "http:// or https://");
+    expect_one_error(with_key("mirror.clickhouse.url", "http:///x"), "mirror.clickhouse.url", 5,
+                     "has no host");
+    expect_one_error(with_key("mirror.clickhouse.table", "a.b.c"), "mirror.clickhouse.table", 5,
+                     "table or database.table");
+    expect_one_error(with_key("mirror.clickhouse.table", "\"q; DROP\""),
+                     "mirror.clickhouse.table", 5, "may hold only");
+    expect_one_error(with_key("mirror.syslog.tls", "yes"), "mirror.syslog.tls", 5,
+                     "must be true or false");
+    expect_one_error(with_key("mirror.spol", "{max_mb: 1}"), "mirror.spol", 4,
+                     "did you mean \"spool\"");
+}
+
+TEST_F(ConfigTest, MirrorSyslogTlsSettingsGoTogether)
+{
+    const std::string head = std::string(kNode) + "mirror:\n  syslog:\n    address: 192.0.2.1:6514\n";
+    expect_one_error(head + "    tls: true\n", "mirror.syslog.ca_file", 4,
+                     "mirror.syslog.tls is true");
+    expect_one_error(head + "    tls: true\n    ca_file: /ca.pem\n    key_file: /k.pem\n",
+                     "mirror.syslog.key_file", 4, "name the certificate too");
+    expect_one_error(head + "    ca_file: /ca.pem\n", "mirror.syslog.tls",
+                     4, "mirror.syslog.tls is false");
+    const Config c = parse_ok(head + "    tls: true\n    ca_file: /ca.pem\n");
+    EXPECT_TRUE(c.mirror.syslog.tls);
+    EXPECT_TRUE(c.mirror.syslog.cert_file.empty());
+    // The key may be in the certificate's file.
+    EXPECT_EQ(parse_ok(head + "    tls: true\n    ca_file: /ca.pem\n    cert_file: /c.pem\n")
+                  .mirror.syslog.cert_file,
+              "/c.pem");
+}
+
+TEST(ConfigHostPortTest, HostsPortsAndBrackets)
+{
+    auto hp = parse_host_port("logs.example.cn", 514);
+    ASSERT_TRUE(hp);
+    EXPECT_EQ(hp->host, "logs.example.cn");
+    EXPECT_EQ(hp->port, 514u);
+    hp = parse_host_port("192.0.2.1:6514", 514);
+    ASSERT_TRUE(hp);
+    EXPECT_EQ(hp->host, "192.0.2.1");
+    EXPECT_EQ(hp->port, 6514u);
+    hp = parse_host_port("[2001:db8::1]:601", 514);
+    ASSERT_TRUE(hp);
+    EXPECT_EQ(hp->host, "2001:db8::1");
+    EXPECT_EQ(hp->port, 601u);
+    hp = parse_host_port("[::1]", 9092);
+    ASSERT_TRUE(hp);
+    EXPECT_EQ(hp->host, "::1");
+    EXPECT_EQ(hp->port, 9092u);
+    for (const char* bad : {"", ":1", "h:", "h:x", "h:65536", "h:1:2", "[::1]x", "[zz]:1", "[]:1",
+                            "h/x:1", "[::1]:"})
+        EXPECT_FALSE(parse_host_port(bad, 1)) << bad;
 }
 
 } // namespace
