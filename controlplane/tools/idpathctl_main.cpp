@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/admin/admin_server.hpp"
+#include "controlplane/mirror/file/log_cat.hpp"
+#include "controlplane/mirror/file/verify.hpp"
 #include "controlplane/snapshot/snapshot_describe.hpp"
 #include "controlplane/tools/ctl_format.hpp"
 
@@ -27,6 +29,9 @@ void usage(std::FILE* out)
                  "  status            node, table and listener summary\n"
                  "  stats             counters of every serving thread and their totals (JSON)\n"
                  "  workers           the DPDK workers' counters per lcore, device and XDP program\n"
+                 "  mirror            the log mirror: per source produced/lost/gaps, per sink sent,\n"
+                 "                    spooled, replayed, dropped by reason, state and lag (JSON;\n"
+                 "                    docs/log-mirror.md)\n"
                  "  lookup HANDLE     what the table holds for HANDLE (JSON)\n"
                  "  reload            re-read the config file and the identifier data; the old\n"
                  "                    table keeps serving if either is rejected\n"
@@ -37,6 +42,10 @@ void usage(std::FILE* out)
                  "  snapshot info FILE [--shards] [--verify]\n"
                  "                    describe a snapshot file (read here, no daemon needed)\n"
                  "  ping              check that the daemon answers\n"
+                 "  logs verify DIR   check the hash chain of the file sink's files in DIR (read\n"
+                 "                    here, no daemon needed): exit 0 intact, 1 tampered, missing\n"
+                 "                    or truncated, with the first bad file and batch\n"
+                 "  logs cat FILE...  print log files (binary or JSON, .zst or not) as JSON lines\n"
                  "\n"
                  "  -s, --socket PATH admin socket (default $IDPATH_ADMIN_SOCKET or %s)\n"
                  "  -t, --timeout SECONDS\n"
@@ -68,6 +77,37 @@ int snapshot_info(const std::vector<std::string>& words)
     }
     std::printf("%s\n", j->dump(2).c_str());
     return options.verify && !j->value("verified", false) ? 1 : 0;
+}
+
+/// `logs verify DIR`: the report as text; exit 0 intact, 1 not.
+int logs_verify(const std::string& dir)
+{
+    const auto r = idpath::mirror::verify_log_directory(dir);
+    for (const auto& note : r.notes)
+        std::printf("note: %s\n", note.c_str());
+    if (!r.ok()) {
+        std::printf("%s: %s, frame %llu: %s\n", idpath::mirror::status_name(r.status), r.file.c_str(),
+                    static_cast<unsigned long long>(r.frame), r.problem.c_str());
+        return 1;
+    }
+    std::printf("intact: %zu files, %llu batches\n", r.files, static_cast<unsigned long long>(r.batches));
+    return 0;
+}
+
+/// `logs cat FILE...`: every file's records as JSON lines on stdout; 1 if any file is damaged.
+int logs_cat(const std::vector<std::string>& words)
+{
+    int rc = 0;
+    for (std::size_t i = 2; i < words.size(); ++i) {
+        const auto done = idpath::mirror::cat_log_file(
+            words[i], [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); });
+        if (!done) {
+            std::fflush(stdout);
+            std::fprintf(stderr, "idpathctl: %s\n", done.error().c_str());
+            rc = 1;
+        }
+    }
+    return rc;
 }
 
 } // namespace
@@ -115,6 +155,14 @@ int main(int argc, char** argv)
     }
     if (words.size() >= 3 && words[0] == "snapshot" && words[1] == "info")
         return snapshot_info(words);
+    if (!words.empty() && words[0] == "logs") {
+        if (words.size() == 3 && words[1] == "verify")
+            return logs_verify(words[2]);
+        if (words.size() >= 3 && words[1] == "cat")
+            return logs_cat(words);
+        std::fprintf(stderr, "idpathctl: usage: logs verify DIR | logs cat FILE...\n");
+        return 2;
+    }
     // The daemon reads and writes files by path, from its own working directory.
     if ((words.size() == 2 && words[0] == "update") || (words.size() == 3 && words[0] == "snapshot"))
         words.back() = std::filesystem::absolute(words.back()).lexically_normal().string();
