@@ -11,6 +11,7 @@
 
 #include "controlplane/admin/admin_server.hpp"
 #include "controlplane/app/dpdk_mode.hpp"
+#include "controlplane/app/mirror_setup.hpp"
 #include "controlplane/app/stats_json.hpp"
 #include "controlplane/app/table_source.hpp"
 #include "controlplane/snapshot/snapshot_file.hpp"
@@ -68,6 +69,10 @@ void warn_if_memory_fell_back()
 }
 
 /// Keys of the answering policy, named in a reload's outcome when they change.
+// How long a stopping idpathd gives the log mirror's sinks to take the last batches; the rest
+// stays in their spools (on disk) and is replayed at the next start.
+constexpr std::chrono::milliseconds kMirrorFlushTimeout{5000};
+
 constexpr const char* kPolicyKeys[] = {"service.max_udp_datagrams", "service.expiration_seconds", "site"};
 
 } // namespace
@@ -96,10 +101,23 @@ Daemon::Daemon(config::Config cfg, std::string admin_socket_override)
 
 Daemon::~Daemon() { stop(); }
 
+void Daemon::post_event(std::string category, std::vector<std::pair<std::string, std::string>> fields)
+{
+    if (mirror_)
+        mirror_->events().post(std::move(category), std::move(fields));
+}
+
 Result<bool, std::string> Daemon::start()
 {
     started_ = std::chrono::steady_clock::now();
     log::info("idpathd ", IDPATH_VERSION, " node ", cfg_.node.id, " (", cfg_.node.role, ") from ", cfg_.source.string());
+
+    // The log mirror's sinks and spools before anything serves: a sink that cannot be made is
+    // a config error, and the first query already has a ring to go to.
+    auto mirror = MirrorSetup::make(cfg_);
+    if (!mirror)
+        return Err{mirror.error()};
+    mirror_ = std::move(mirror).value();
 
     // EAL first: with hugepages the table is built in DPDK's heap, which exists only after it.
     if (cfg_.dataplane.mode == "dpdk") {
@@ -131,9 +149,17 @@ Result<bool, std::string> Daemon::start()
         uo.listen = cfg_.service.udp;
         uo.threads_per_socket = cfg_.service.udp_threads;
         uo.reclaimer = reclaimer_.get();
+        if (mirror_)
+            for (std::size_t i = 0; i < cfg_.service.udp.size() * std::max(1u, cfg_.service.udp_threads); ++i)
+                uo.query_logs.push_back(mirror_->add_source("udp-" + std::to_string(i)));
         udp_ = std::make_unique<socket::UdpServer>(uo, resolve::PolicyRef(policy_), source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
+        if (mirror_) {
+            const auto stats = udp_->query_log_stats();
+            for (std::size_t i = 0; i < uo.query_logs.size() && i < stats.size(); ++i)
+                mirror_->set_source_stats(uo.query_logs[i], stats[i]);
+        }
     }
     if (!cfg_.service.tcp.empty()) {
         socket::TcpServerOptions to;
@@ -141,13 +167,32 @@ Result<bool, std::string> Daemon::start()
         to.max_connections = cfg_.service.tcp_max_connections;
         to.idle_timeout_ms = cfg_.service.tcp_idle_timeout_ms;
         to.reclaimer = reclaimer_.get();
+        if (mirror_)
+            to.query_log = mirror_->add_source("tcp");
         tcp_ = std::make_unique<socket::TcpServer>(to, resolve::PolicyRef(policy_), source);
+        if (mirror_)
+            mirror_->set_source_stats(to.query_log, &tcp_->query_log_stats());
         if (auto r = tcp_->start(); !r)
             return Err{"tcp: " + r.error()};
+    }
+    std::vector<querylog::Target> lcore_logs;
+    if (dpdk_ && mirror_) {
+        for (std::size_t w = 0; w < dpdk_->worker_count(); ++w)
+            lcore_logs.push_back(mirror_->add_source("lcore-" + std::to_string(w)));
+        dpdk_->set_query_logs(lcore_logs);
     }
     if (dpdk_)
         if (auto r = dpdk_->launch(resolve::PolicyRef(policy_), table); !r)
             return Err{r.error()};
+    for (std::size_t w = 0; w < lcore_logs.size(); ++w)
+        mirror_->set_source_stats(lcore_logs[w], dpdk_->query_log_stats(w));
+    if (mirror_) {
+        mirror_->start();
+        post_event("daemon.start", {{"version", IDPATH_VERSION},
+                                    {"config", cfg_.source.string()},
+                                    {"table_source", table_source_},
+                                    {"handles", std::to_string(table_->size())}});
+    }
     // Last: an admin socket that answers means every listener and worker is serving. From then
     // on a reload may replace cfg_, so it is not read here without the mutex.
     const std::string admin_socket = cfg_.admin.socket;
@@ -171,6 +216,12 @@ void Daemon::stop()
         admin_->stop();
     if (dpdk_)
         dpdk_->stop();
+    // Every serving thread has stopped writing records: the mirror drains the rings and flushes
+    // its sinks; what a sink does not take in time stays in its spool for the next start.
+    if (mirror_) {
+        post_event("daemon.stop", {});
+        mirror_->stop(kMirrorFlushTimeout);
+    }
     // Nothing reads the table any more. It may live in DPDK's heap, which EAL's cleanup (in
     // close()) unmaps: it is freed before.
     {
@@ -192,10 +243,16 @@ Result<std::string, std::string> Daemon::reload()
         ++reload_failures_;
         last_reload_result_ = "refused: " + r.error();
         log::error("reload ", last_reload_result_, "; still serving generation ", generation_);
+        post_event("config.reload", {{"result", "refused"}, {"reason", r.error()}});
         return Err{last_reload_result_};
     }
     last_reload_result_ = *r;
     log::info(*r);
+    post_event("config.reload", {{"result", "ok"},
+                                 {"generation", std::to_string(generation_)},
+                                 {"table_source", table_source_},
+                                 {"handles", std::to_string(table_ ? table_->size() : 0)},
+                                 {"detail", *r}});
     return r;
 }
 
@@ -277,6 +334,10 @@ std::string Daemon::update(std::string_view path)
     if (!file) {
         for (const auto& e : file.error())
             log::error(e.to_string());
+        post_event("table.update", {{"result", "refused"},
+                                    {"file", std::string(path)},
+                                    {"errors", std::to_string(file.error().size())},
+                                    {"first_error", file.error().front().to_string()}});
         return "error: update refused, nothing applied (" + std::to_string(file.error().size()) +
                " error(s)): " + file.error().front().to_string() + "\n";
     }
@@ -285,6 +346,7 @@ std::string Daemon::update(std::string_view path)
         return "error: no table\n";
     last_update_result_ = apply_update_file(*table_, *file, [this] { wait_for_readers(); }, updates_);
     log::info(last_update_result_, " from ", path);
+    post_event("table.update", {{"result", "ok"}, {"file", std::string(path)}, {"detail", last_update_result_}});
     return "ok\n" + last_update_result_ + "\n";
 }
 
@@ -309,6 +371,7 @@ std::string Daemon::snapshot_command(std::string_view args)
     if (!saved) {
         log::error(saved.error());
         last_snapshot_result_ = "failed: " + saved.error();
+        post_event("snapshot.save", {{"result", "failed"}, {"file", path}, {"reason", saved.error()}});
         return "error: " + saved.error() + "\n";
     }
     char text[512];
@@ -317,6 +380,7 @@ std::string Daemon::snapshot_command(std::string_view args)
                   saved->seconds);
     last_snapshot_result_ = text;
     log::info(last_snapshot_result_);
+    post_event("snapshot.save", {{"result", "ok"}, {"file", path}, {"detail", last_snapshot_result_}});
     return "ok\n" + last_snapshot_result_ + "\n";
 }
 
@@ -327,6 +391,12 @@ std::string Daemon::handle_admin(std::string_view command)
     const std::string_view arg = space == std::string_view::npos ? std::string_view{} : command.substr(space + 1);
     if (verb == "ping")
         return "ok\npong\n";
+    // Operator actions are part of the maintenance log the regulation asks for; read-only
+    // queries (status, stats, lookup, mirror) are not logged, to keep the stream for changes.
+    if (verb == "reload" || verb == "update" || verb == "snapshot")
+        post_event("admin", {{"command", std::string(command)}});
+    if (verb == "mirror")
+        return "ok\n" + (mirror_ ? mirror_->stats_json() : json{{"enabled", false}}).dump(2) + "\n";
     if (verb == "status") {
         const std::lock_guard lock(mutex_);
         return "ok\n" + status_json() + "\n";
@@ -350,7 +420,7 @@ std::string Daemon::handle_admin(std::string_view command)
         return lookup_json(arg);
     }
     return "error: unknown command '" + std::string(verb) +
-           "' (status, stats, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
+           "' (status, stats, mirror, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
 }
 
 std::string Daemon::status_json() const
@@ -413,6 +483,8 @@ std::string Daemon::stats_json() const
     j["total"] = total;
     j["threads"] = threads;
     j["table"] = table_json(table_.get());
+    if (mirror_)
+        j["mirror"] = mirror_->stats_json();
     if (tcp_) {
         const socket::TcpStats& ts = tcp_->tcp_stats();
         json c = json::object();

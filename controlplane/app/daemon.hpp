@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "controlplane/app/table_updates.hpp"
 #include "controlplane/config/config.hpp"
@@ -27,7 +29,8 @@ class AdminServer;
 }
 namespace idpath::app {
 class DpdkMode;
-}
+class MirrorSetup;
+} // namespace idpath::app
 
 namespace idpath::app {
 
@@ -73,6 +76,8 @@ private:
     void wait_for_readers();
     std::string update(std::string_view path);
     std::string snapshot_command(std::string_view args);
+    /// A control-plane event into the log mirror (nothing when it is off). Any thread.
+    void post_event(std::string category, std::vector<std::pair<std::string, std::string>> fields);
 
     // With mutex_ held.
     std::string status_json() const;
@@ -101,6 +106,7 @@ private:
     std::unique_ptr<socket::TcpServer> tcp_;
     std::unique_ptr<admin::AdminServer> admin_;
     std::unique_ptr<DpdkMode> dpdk_;
+    std::unique_ptr<MirrorSetup> mirror_; // null: no sink configured
     std::chrono::steady_clock::time_point started_;
 };
 

@@ -212,6 +212,22 @@ Result<std::unique_ptr<DpdkMode>, std::string> DpdkMode::open(const config::Conf
     return std::unique_ptr<DpdkMode>(new DpdkMode(std::move(st)));
 }
 
+std::size_t DpdkMode::worker_count() const
+{
+    return state_->dataplane->worker_count();
+}
+
+void DpdkMode::set_query_logs(std::vector<querylog::Target> logs)
+{
+    state_->dataplane->set_query_logs(std::move(logs));
+}
+
+const querylog::QueryLogStats* DpdkMode::query_log_stats(std::size_t w) const
+{
+    const auto lcores = state_->dataplane->lcore_stats();
+    return w < lcores.size() ? lcores[w].query_log : nullptr;
+}
+
 Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef policy, const table::Table* table)
 {
     if (!state_ || !state_->dataplane)

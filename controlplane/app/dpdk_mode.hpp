@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,7 @@
 #include "controlplane/config/config.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
 
@@ -38,6 +40,13 @@ public:
     /// Starts the workers answering from `table`. `policy` and `table` must stay valid until
     /// stop() (or a publish() replaces the table).
     Result<bool, std::string> launch(resolve::PolicyRef policy, const table::Table* table);
+
+    /// Worker lcores, known from open() on.
+    std::size_t worker_count() const;
+    /// One query-log target per worker lcore, in worker order (the log mirror); before launch().
+    void set_query_logs(std::vector<querylog::Target> logs);
+    /// Worker `w`'s query-log counters; after launch().
+    const querylog::QueryLogStats* query_log_stats(std::size_t w) const;
 
     /// Stops the workers; ports and counters stay. Idempotent.
     void stop();

@@ -25,6 +25,18 @@ Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef, const table::Tabl
     return Err{std::string("dataplane: not built with DPDK")};
 }
 
+std::size_t DpdkMode::worker_count() const
+{
+    return 0;
+}
+
+void DpdkMode::set_query_logs(std::vector<querylog::Target>) {}
+
+const querylog::QueryLogStats* DpdkMode::query_log_stats(std::size_t) const
+{
+    return nullptr;
+}
+
 void DpdkMode::stop() {}
 
 void DpdkMode::close() {}
