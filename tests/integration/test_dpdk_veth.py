@@ -9,15 +9,17 @@ program behind. Needs root; the AF_XDP case skips (saying why) only where the ke
 AF_XDP sockets."""
 import errno
 import functools
+import glob
 import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 from harness import Skip, main
-from idpath_env import Daemon, dig, delete_namespaces
+from idpath_env import CTL, Daemon, dig, delete_namespaces
 
 SRV, CLI = "idpdt-srv", "idpdt-cli"
 SRV_IF, CLI_IF = "idpdv0", "idpdv1"
@@ -80,6 +82,17 @@ class Case:
         # The client forgets the server's MAC, so the neighbour check sees this case's work.
         sh("ip", "-n", CLI, "neigh", "flush", "dev", CLI_IF)
         extra = dataplane_config(DEVICES[self.kind], os.path.join(self.tmp, "idpath_xdp.bpf.o"))
+        # The log mirror to plain JSON-lines files: the lcores' records are checked below.
+        self.logs = os.path.join(self.tmp, "logs")
+        extra += f"""mirror:
+  batch_ms: 50
+  spool:
+    max_mb: 0
+  file:
+    directory: {json.dumps(self.logs)}
+    format: json
+    zstd_level: 0
+"""
         # On AF_XDP the kernel's UDP sockets stay bound to 2641 (they must see nothing: the XDP
         # program steers 2641 to the workers); on AF_PACKET service.udp must be empty.
         udp = ("0.0.0.0:2641", "[::]:2641") if self.kind == "af_xdp" else ()
@@ -241,6 +254,28 @@ def check_udp_answered_by_the_workers(case):
     assert sum(t["requests"] for t in tcp) >= 2 * len(SAMPLES), tcp
 
 
+def check_queries_mirrored_from_the_lcores(case):
+    """Every query the workers answered has a record from an lcore's ring, in the file sink."""
+    deadline = time.monotonic() + 15
+    while True:
+        files = sorted(glob.glob(os.path.join(case.logs, "*")))
+        r = subprocess.run([CTL, "logs", "cat", *files], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        recs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        mirror = case.daemon.ctl_json("mirror")
+        lcores = {s["source"] for s in mirror["sources"] if s["name"].startswith("lcore-")}
+        udp = [x for x in recs if x["kind"] == "query" and x["source"] in lcores and x["transport"] == "udp"]
+        if len(udp) >= case.queries or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert lcores, mirror["sources"]
+    assert len(udp) >= case.queries, (len(udp), case.queries, mirror)
+    assert {x["family"] for x in udp} == {4, 6}, udp[:3]
+    assert all(x["latency_ns"] > 0 and x["response_bytes"] > 0 for x in udp), udp[:3]
+    assert all(x["response_code"] == 1 for x in udp if x["handle"] == "88.100.1/SN-0001"), udp[:3]
+    assert all(s["lost"] == 0 and s["gaps"] == 0 for s in mirror["sources"]), mirror["sources"]
+
+
 def check_sigterm_exits_0_and_detaches(case):
     rc, log = case.stop()
     assert rc == 0, (rc, log)
@@ -255,6 +290,7 @@ CHECKS = [
     check_ping_through_the_kernel,
     check_tcp_through_the_kernel,
     check_udp_answered_by_the_workers,
+    check_queries_mirrored_from_the_lcores,
     check_sigterm_exits_0_and_detaches,
 ]
 
