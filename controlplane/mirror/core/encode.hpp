@@ -14,6 +14,19 @@ namespace idpath::mirror {
 
 inline constexpr std::uint32_t kSchemaVersion = 1;
 
+/// Encodes records and events one at a time for one Origin: the part of every line that depends
+/// only on the origin is made once, not per record (sinks that send one record per message).
+class JsonEncoder {
+public:
+    explicit JsonEncoder(const Origin& origin);
+    /// One JSON object, no newline.
+    void record(const querylog::Record& r, bool replayed, std::string& out) const;
+    void event(const Event& e, bool replayed, std::string& out) const;
+
+private:
+    std::string prefix_;
+};
+
 /// One JSON object, no newline, for a query or heartbeat record.
 void encode_json(const querylog::Record& r, const Origin& origin, bool replayed, std::string& out);
 /// One JSON object, no newline, for an event.

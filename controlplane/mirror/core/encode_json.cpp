@@ -420,6 +420,18 @@ void event_json(const Event& e, std::string_view prefix, bool replayed, std::str
 
 } // namespace
 
+JsonEncoder::JsonEncoder(const Origin& origin) : prefix_(origin_prefix(origin)) {}
+
+void JsonEncoder::record(const querylog::Record& r, bool replayed, std::string& out) const
+{
+    record_json(r, prefix_, replayed, out);
+}
+
+void JsonEncoder::event(const Event& e, bool replayed, std::string& out) const
+{
+    event_json(e, prefix_, replayed, out);
+}
+
 void encode_json(const querylog::Record& r, const Origin& origin, bool replayed, std::string& out)
 {
     record_json(r, origin_prefix(origin), replayed, out);

@@ -154,6 +154,7 @@ void cut_json(const Batch& b, const Origin& origin, std::size_t limit, std::size
     out.held.id = b.id;
     out.held.replayed = b.replayed;
     out.held.records.reserve(b.records.size());
+    const JsonEncoder json(origin);
     // About a query's line (encode.hpp reserves the same): no regrowth copies of a large buffer.
     out.bytes.reserve(b.records.size() * 480 + b.events.size() * 256);
     for (const Group& g : group_by_source(b)) {
@@ -162,7 +163,7 @@ void cut_json(const Batch& b, const Origin& origin, std::size_t limit, std::size
             const std::size_t index = out.held.records.size();
             out.held.records.push_back(b.records[i]);
             const std::size_t start = out.bytes.size();
-            encode_json(b.records[i], origin, b.replayed, out.bytes);
+            json.record(b.records[i], b.replayed, out.bytes);
             out.bytes.push_back('\n');
             cut.added(index, start);
         }
@@ -171,7 +172,7 @@ void cut_json(const Batch& b, const Origin& origin, std::size_t limit, std::size
     LineCutter cut(out, limit, max_bytes, kControlSource, true);
     for (std::size_t i = 0; i < b.events.size(); ++i) {
         const std::size_t start = out.bytes.size();
-        encode_json(b.events[i], origin, b.replayed, out.bytes);
+        json.event(b.events[i], b.replayed, out.bytes);
         out.bytes.push_back('\n');
         cut.added(i, start);
     }

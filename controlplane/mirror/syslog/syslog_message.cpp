@@ -143,7 +143,7 @@ void append_header_field(std::string_view value, std::size_t max, std::string& o
         out += printusascii(static_cast<unsigned char>(c)) ? c : '_';
 }
 
-MessageFormatter::MessageFormatter(const Origin& origin, const MessageIdentity& identity) : origin_(origin)
+MessageFormatter::MessageFormatter(const Origin& origin, const MessageIdentity& identity) : json_(origin)
 {
     append_header_field(identity.hostname, kHostnameMax, hostname_);
     append_header_field(identity.app_name, kAppNameMax, app_name_);
@@ -180,13 +180,13 @@ void MessageFormatter::message(const querylog::Record& r, bool replayed, std::st
     const bool heartbeat = r.kind == querylog::Kind::Heartbeat;
     header(heartbeat ? heartbeat_severity(r) : kSeverityInfo, r.time_ns, heartbeat ? "heartbeat" : "query",
            r.source, r.seq, replayed, out);
-    encode_json(r, origin_, replayed, out);
+    json_.record(r, replayed, out);
 }
 
 void MessageFormatter::message(const Event& e, bool replayed, std::string& out)
 {
     header(kSeverityNotice, e.time_ns, e.category, kControlSource, e.seq, replayed, out);
-    encode_json(e, origin_, replayed, out);
+    json_.event(e, replayed, out);
 }
 
 void MessageFormatter::frame(std::string& out)

@@ -36,6 +36,7 @@
 #include <string_view>
 
 #include "controlplane/mirror/core/batch.hpp"
+#include "controlplane/mirror/core/encode.hpp"
 
 namespace idpath::mirror::syslog {
 
@@ -67,7 +68,7 @@ private:
                 std::uint64_t seq, bool replayed, std::string& out) const;
     void frame(std::string& out);
 
-    Origin origin_;
+    JsonEncoder json_;
     std::string hostname_; // sanitized header fields
     std::string app_name_;
     std::string sd_open_;  // "[idpath@32473 node=\"…\" source=\""

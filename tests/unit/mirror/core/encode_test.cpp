@@ -234,6 +234,26 @@ TEST(EncodeJson, OriginAndEventsEscaped)
     EXPECT_EQ(j["fields"]["key\\"], "v\x01\xef\xbf\xbd");
 }
 
+TEST(EncodeJson, EncoderMatchesTheLines)
+{
+    // JsonEncoder (one record per message: Kafka, syslog) must write exactly what
+    // encode_json_lines writes for the same batch, line for line.
+    const Batch b = sample_batch();
+    std::string lines;
+    encode_json_lines(b, kOrigin, lines);
+    const JsonEncoder json(kOrigin);
+    std::string one_by_one;
+    for (const auto& r : b.records) {
+        json.record(r, b.replayed, one_by_one);
+        one_by_one += '\n';
+    }
+    for (const auto& e : b.events) {
+        json.event(e, b.replayed, one_by_one);
+        one_by_one += '\n';
+    }
+    EXPECT_EQ(one_by_one, lines);
+}
+
 TEST(EncodeJson, LinesOnePerRecordAndEvent)
 {
     Batch b = sample_batch();
