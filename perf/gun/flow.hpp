@@ -28,6 +28,9 @@ namespace idpath::gun {
 
 struct FlowConfig {
     std::uint64_t count = 0; // queries this socket sends; 0: until the run ends
+    /// Sends nothing, only takes answers: an AF_XDP queue that --count leaves without queries
+    /// still receives the answers the interface spreads onto it.
+    bool receive_only = false;
     double rate = 0;         // open loop: queries per second; 0: closed loop
     std::uint32_t burst = 32;
     std::uint32_t max_reconnects = 3; // a stream port that loses its connection more often fails
@@ -69,8 +72,9 @@ public:
         return moved;
     }
 
-    /// True once `count` queries have gone (never without a count).
-    bool exhausted() const noexcept { return config_.count && sent_ >= config_.count; }
+    /// True once `count` queries have gone (never without a count), or from the start for a
+    /// receive-only flow.
+    bool exhausted() const noexcept { return config_.receive_only || (config_.count && sent_ >= config_.count); }
     /// True once the port has failed for good; failure() says why.
     bool failed() const noexcept { return !failure_.empty(); }
     const std::string& failure() const noexcept { return failure_; }

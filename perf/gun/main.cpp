@@ -134,11 +134,22 @@ template <class Port>
 int run(const Plan& plan)
 {
     const Options& o = plan.options;
-    const std::uint32_t sockets = o.count ? static_cast<std::uint32_t>(std::min<std::uint64_t>(o.sockets, o.count))
-                                          : o.sockets;
+    // Fewer queries than sockets: fewer sockets. Not under --xdp, where every queue needs its
+    // reader (answers land on any queue); those beyond the count only receive.
+    constexpr bool every_queue_reads =
+#if IDPATH_GUN_XDP
+        std::is_same_v<Port, XskPort>;
+#else
+        false;
+#endif
+    const std::uint32_t sockets = o.count && !every_queue_reads
+                                      ? static_cast<std::uint32_t>(std::min<std::uint64_t>(o.sockets, o.count))
+                                      : o.sockets;
+    const std::uint32_t senders =
+        o.count ? static_cast<std::uint32_t>(std::min<std::uint64_t>(sockets, o.count)) : sockets;
     const std::uint32_t threads = std::min(o.threads, sockets);
     const std::uint64_t timeout_ns = std::uint64_t{o.timeout_ms} * kNsPerMs;
-    const double flow_rate = o.rate / sockets;
+    const double flow_rate = o.rate / senders;
 
     MatcherConfig mc;
     mc.timeout_ns = timeout_ns;
@@ -160,7 +171,8 @@ int run(const Plan& plan)
             return kExitNetwork;
         }
         FlowConfig fc;
-        fc.count = o.count ? o.count / sockets + (i < o.count % sockets ? 1 : 0) : 0;
+        fc.count = o.count ? o.count / senders + (i < o.count % senders ? 1 : 0) : 0;
+        fc.receive_only = i >= senders;
         fc.rate = flow_rate;
         mc.first_id = static_cast<std::uint32_t>(splitmix64(id_seed));
         mc.family = family_of_flow<Port>(plan, i);
@@ -180,6 +192,7 @@ int run(const Plan& plan)
     const std::uint64_t start = monotonic_ns();
     control.send_until_ns = start + static_cast<std::uint64_t>(o.duration * static_cast<double>(kNsPerSecond));
     control.drain_ns = timeout_ns;
+    control.busy.store(threads, std::memory_order_relaxed);
     std::vector<std::unique_ptr<WorkerResult>> results;
     std::vector<std::thread> workers;
     for (std::uint32_t t = 0; t < threads; ++t) {

@@ -24,6 +24,10 @@ struct RunControl {
     std::atomic<bool> stop{false}; // set on SIGINT/SIGTERM: stop sending, then drain
     std::uint64_t send_until_ns = 0;
     std::uint64_t drain_ns = 0; // the answer timeout
+    /// Workers still sending or waiting for answers. Every worker reads until this is 0 (or the
+    /// drain deadline): under --xdp an answer lands on whichever queue the interface picks, so a
+    /// worker whose own queries are all answered may still hold another's answers.
+    mutable std::atomic<unsigned> busy{0};
 };
 
 struct WorkerResult {
@@ -42,6 +46,7 @@ void run_worker(std::span<const std::unique_ptr<Flow<Port>>> flows, const RunCon
     (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
     std::vector<pollfd> fds(flows.size());
     bool sending = true;
+    bool busy = true; // counted in control.busy (set to the number of workers before they start)
     std::uint64_t drain_until = 0;
     for (;;) {
         const std::uint64_t now = monotonic_ns();
@@ -64,7 +69,11 @@ void run_worker(std::span<const std::unique_ptr<Flow<Port>>> flows, const RunCon
             if (sending)
                 wait = std::min(wait, f->wait_ns(now));
         }
-        if (!sending && (outstanding == 0 || now >= drain_until))
+        if (!sending && busy && outstanding == 0) {
+            busy = false;
+            control.busy.fetch_sub(1, std::memory_order_acq_rel);
+        }
+        if (!sending && (control.busy.load(std::memory_order_acquire) == 0 || now >= drain_until))
             break;
         if (moved || wait == 0)
             continue;
@@ -74,6 +83,8 @@ void run_worker(std::span<const std::unique_ptr<Flow<Port>>> flows, const RunCon
         const timespec ts{0, static_cast<long>(wait)};
         (void)::ppoll(fds.data(), fds.size(), &ts, nullptr);
     }
+    if (busy)
+        control.busy.fetch_sub(1, std::memory_order_acq_rel);
     for (const auto& f : flows) {
         f->give_up();
         if (f->failed() && result.error.empty())
