@@ -103,7 +103,7 @@ Daemon::~Daemon() { stop(); }
 
 void Daemon::post_event(std::string category, std::vector<std::pair<std::string, std::string>> fields)
 {
-    if (mirror_)
+    if (mirror_ && mirror_->logging())
         mirror_->events().post(std::move(category), std::move(fields));
 }
 
@@ -150,8 +150,10 @@ Result<bool, std::string> Daemon::start()
         uo.threads_per_socket = cfg_.service.udp_threads;
         uo.reclaimer = reclaimer_.get();
         if (mirror_)
-            for (std::size_t i = 0; i < cfg_.service.udp.size() * std::max(1u, cfg_.service.udp_threads); ++i)
+            for (std::size_t i = 0; i < cfg_.service.udp.size() * std::max(1u, cfg_.service.udp_threads); ++i) {
                 uo.query_logs.push_back(mirror_->add_source("udp-" + std::to_string(i)));
+                uo.probes.push_back(mirror_->add_probe_source("udp-" + std::to_string(i)));
+            }
         udp_ = std::make_unique<socket::UdpServer>(uo, resolve::PolicyRef(policy_), source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
@@ -159,6 +161,9 @@ Result<bool, std::string> Daemon::start()
             const auto stats = udp_->query_log_stats();
             for (std::size_t i = 0; i < uo.query_logs.size() && i < stats.size(); ++i)
                 mirror_->set_source_stats(uo.query_logs[i], stats[i]);
+            const auto probe_stats = udp_->probe_stats();
+            for (std::size_t i = 0; i < uo.probes.size() && i < probe_stats.size(); ++i)
+                mirror_->set_probe_stats(uo.probes[i], probe_stats[i]);
         }
     }
     if (!cfg_.service.tcp.empty()) {
@@ -176,16 +181,22 @@ Result<bool, std::string> Daemon::start()
             return Err{"tcp: " + r.error()};
     }
     std::vector<querylog::Target> lcore_logs;
+    std::vector<querylog::ProbeTarget> lcore_probes;
     if (dpdk_ && mirror_) {
-        for (std::size_t w = 0; w < dpdk_->worker_count(); ++w)
+        for (std::size_t w = 0; w < dpdk_->worker_count(); ++w) {
             lcore_logs.push_back(mirror_->add_source("lcore-" + std::to_string(w)));
+            lcore_probes.push_back(mirror_->add_probe_source("lcore-" + std::to_string(w)));
+        }
         dpdk_->set_query_logs(lcore_logs);
+        dpdk_->set_probes(lcore_probes);
     }
     if (dpdk_)
         if (auto r = dpdk_->launch(resolve::PolicyRef(policy_), table); !r)
             return Err{r.error()};
-    for (std::size_t w = 0; w < lcore_logs.size(); ++w)
+    for (std::size_t w = 0; w < lcore_logs.size(); ++w) {
         mirror_->set_source_stats(lcore_logs[w], dpdk_->query_log_stats(w));
+        mirror_->set_probe_stats(lcore_probes[w], dpdk_->probe_stats(w));
+    }
     if (mirror_) {
         mirror_->start();
         post_event("daemon.start", {{"version", IDPATH_VERSION},

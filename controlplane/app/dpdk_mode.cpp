@@ -228,6 +228,17 @@ const querylog::QueryLogStats* DpdkMode::query_log_stats(std::size_t w) const
     return w < lcores.size() ? lcores[w].query_log : nullptr;
 }
 
+void DpdkMode::set_probes(std::vector<querylog::ProbeTarget> probes)
+{
+    state_->dataplane->set_probes(std::move(probes));
+}
+
+const querylog::ProbeStats* DpdkMode::probe_stats(std::size_t w) const
+{
+    const auto lcores = state_->dataplane->lcore_stats();
+    return w < lcores.size() ? lcores[w].probe : nullptr;
+}
+
 Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef policy, const table::Table* table)
 {
     if (!state_ || !state_->dataplane)

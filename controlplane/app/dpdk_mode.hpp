@@ -21,6 +21,7 @@
 #include "controlplane/config/config.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
@@ -47,6 +48,10 @@ public:
     void set_query_logs(std::vector<querylog::Target> logs);
     /// Worker `w`'s query-log counters; after launch().
     const querylog::QueryLogStats* query_log_stats(std::size_t w) const;
+    /// One probe target per worker lcore (probe mode); before launch().
+    void set_probes(std::vector<querylog::ProbeTarget> probes);
+    /// Worker `w`'s probe counters; after launch().
+    const querylog::ProbeStats* probe_stats(std::size_t w) const;
 
     /// Stops the workers; ports and counters stay. Idempotent.
     void stop();

@@ -37,6 +37,13 @@ const querylog::QueryLogStats* DpdkMode::query_log_stats(std::size_t) const
     return nullptr;
 }
 
+void DpdkMode::set_probes(std::vector<querylog::ProbeTarget>) {}
+
+const querylog::ProbeStats* DpdkMode::probe_stats(std::size_t) const
+{
+    return nullptr;
+}
+
 void DpdkMode::stop() {}
 
 void DpdkMode::close() {}

@@ -7,6 +7,7 @@
 #include "controlplane/mirror/core/spool.hpp"
 #include "controlplane/mirror/file/file_sink.hpp"
 #include "controlplane/mirror/kafka/kafka_sink.hpp"
+#include "controlplane/mirror/probe/probe_writer.hpp"
 #include "controlplane/mirror/syslog/syslog_sink.hpp"
 
 namespace idpath::app {
@@ -112,6 +113,24 @@ Result<std::unique_ptr<MirrorSetup>, std::string> MirrorSetup::make(const config
         ro.name = w.name;
         setup->runners_.push_back(std::make_unique<mirror::SinkRunner>(
             std::move(sink).value(), std::move(spool), &setup->events_, ro));
+        setup->log_on_ = true;
+    }
+    if (!m.probe.directory.empty()) {
+        if (!setup)
+            setup.reset(new MirrorSetup(cfg));
+        mirror::ProbeWriterOptions po;
+        po.directory = m.probe.directory;
+        po.node_id = cfg.node.id;
+        po.sample = m.probe.sample;
+        po.snap_bytes = static_cast<std::uint16_t>(std::min<std::uint32_t>(m.probe.snap_bytes, querylog::kProbeSnapMax));
+        po.ring_packets = m.probe.ring_packets;
+        po.rotate_bytes = std::uint64_t{m.probe.rotate_mb} << 20;
+        po.rotate_seconds = m.probe.rotate_seconds;
+        po.retention_days = m.probe.retention_days;
+        auto probe = mirror::ProbeWriter::make(std::move(po));
+        if (!probe)
+            return Err("mirror.probe.directory: " + probe.error());
+        setup->probe_ = std::move(probe).value();
     }
     return setup;
 }
@@ -128,6 +147,8 @@ MirrorSetup::~MirrorSetup() { stop(std::chrono::milliseconds(0)); }
 
 querylog::Target MirrorSetup::add_source(std::string name)
 {
+    if (!log_on_)
+        return {};
     const auto source = static_cast<std::uint16_t>(rings_.entries().size());
     auto& e = rings_.add(source, std::move(name));
     return {&e.ring, source, heartbeat_ns_};
@@ -140,8 +161,23 @@ void MirrorSetup::set_source_stats(const querylog::Target& target, const querylo
             e.stats = stats;
 }
 
+querylog::ProbeTarget MirrorSetup::add_probe_source(std::string name)
+{
+    return probe_ ? probe_->add_source(std::move(name)) : querylog::ProbeTarget{};
+}
+
+void MirrorSetup::set_probe_stats(const querylog::ProbeTarget& target, const querylog::ProbeStats* stats)
+{
+    if (probe_)
+        probe_->set_source_stats(target, stats);
+}
+
 void MirrorSetup::start()
 {
+    if (probe_)
+        probe_->start();
+    if (!log_on_)
+        return;
     mirror::ExporterOptions eo;
     eo.batch_records = batch_records_;
     eo.batch_interval = batch_interval_;
@@ -151,15 +187,21 @@ void MirrorSetup::start()
 
 void MirrorSetup::stop(std::chrono::milliseconds flush_timeout)
 {
-    if (stopped_ || !exporter_)
+    if (stopped_)
         return;
     stopped_ = true;
-    exporter_->stop(flush_timeout);
+    if (probe_)
+        probe_->stop();
+    if (exporter_)
+        exporter_->stop(flush_timeout);
 }
 
 nlohmann::json MirrorSetup::stats_json() const
 {
-    return exporter_ ? mirror::mirror_stats_json(*exporter_) : nlohmann::json::object();
+    nlohmann::json j = exporter_ ? mirror::mirror_stats_json(*exporter_) : nlohmann::json::object();
+    if (probe_)
+        j["probe"] = probe_->stats_json();
+    return j;
 }
 
 std::vector<std::string> MirrorSetup::sink_names() const

@@ -95,7 +95,7 @@ struct Config {
 
     /// The log mirror (docs/log-mirror.md): every query's record, heartbeats and control-plane
     /// events to the sinks configured here. A sink is on when its destination key is set; the
-    /// mirror is on when any sink is. Every key is init-only for now.
+    /// mirror is on when any sink is, or the probe. Every key is init-only for now.
     struct Mirror {
         std::uint32_t ring_records = 65536;   // per serving thread
         std::uint32_t heartbeat_seconds = 5;
@@ -134,6 +134,17 @@ struct Config {
             std::string password;
             std::uint32_t retention_days = 183;
         } clickhouse;
+        /// Probe mode: raw request and response packets to pcapng files, on by itself (no
+        /// sink needed).
+        struct Probe {
+            std::string directory; // empty: off
+            std::uint32_t sample = 1;          // one request in N (1: all)
+            std::uint32_t snap_bytes = 2032;   // octets kept of each packet (the slot's size)
+            std::uint32_t rotate_mb = 256;
+            std::uint32_t rotate_seconds = 3600;
+            std::uint32_t retention_days = 183;
+            std::uint32_t ring_packets = 4096; // per serving thread, 2 KiB each
+        } probe;
     } mirror;
 };
 

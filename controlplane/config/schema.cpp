@@ -574,6 +574,41 @@ const std::array kSchema{
             "Monthly partitions older than this are dropped (the server's TTL where it has one); "
             "0: keep everything.",
             UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.clickhouse.retention_days; }}},
+    KeySpec{"mirror.probe.directory", ValueKind::String, 0, 4095, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "Probe mode: copies of raw request and response packets go to rotated pcapng files "
+            "here (empty: off). On by itself, with or without a log sink. docs/log-mirror.md.",
+            StringField{[](Config& c) -> std::string& { return c.mirror.probe.directory; }},
+            check_snapshot_path},
+    KeySpec{"mirror.probe.sample", ValueKind::Unsigned, 1, 1000000000, false, Reload::InitOnly,
+            "integer", "1",
+            "One request in this many is captured, with its responses (1: every request).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.sample; }}},
+    KeySpec{"mirror.probe.snap_bytes", ValueKind::Unsigned, 64, 2032, false, Reload::InitOnly,
+            "integer (octets)", "2032",
+            "Octets kept of each packet, headers included; longer packets are cut (their length "
+            "is still recorded).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.snap_bytes; }}},
+    KeySpec{"mirror.probe.rotate_mb", ValueKind::Unsigned, 0, 65536, false, Reload::InitOnly,
+            "integer (MiB)", "256",
+            "A probe file is closed and a new one started at this size, or after "
+            "rotate_seconds (0: no size limit).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.rotate_mb; }}},
+    KeySpec{"mirror.probe.rotate_seconds", ValueKind::Unsigned, 0, 604800, false, Reload::InitOnly,
+            "integer (s)", "3600",
+            "A probe file is closed and a new one started at this age, or at rotate_mb (0: no age "
+            "limit).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.rotate_seconds; }}},
+    KeySpec{"mirror.probe.retention_days", ValueKind::Unsigned, 0, 36500, false, Reload::InitOnly,
+            "integer (days)", "183",
+            "Probe files of this node older than this are deleted; nothing else ever is. 0: keep "
+            "everything.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.retention_days; }}},
+    KeySpec{"mirror.probe.ring_packets", ValueKind::Unsigned, 64, 1048576, false, Reload::InitOnly,
+            "integer", "4096",
+            "Packets each serving thread's probe ring holds (2 KiB each); when full, packets are "
+            "lost and counted (idpathctl mirror: probe.lost).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.mirror.probe.ring_packets; }}},
 };
 
 std::string range_text(const KeySpec& k)

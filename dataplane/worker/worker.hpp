@@ -19,6 +19,10 @@
 /// or silenced, gets one record, written in place in the thread's ring while the burst is
 /// answered and published by one store after it is transmitted, its latency stamped then.
 ///
+/// Probe (optional, dataplane/querylog/probe.hpp): a sampled Handle request's frame is copied
+/// as received, before the reply is written over it, and each of its reply frames as staged
+/// (with Offload checksums, the NIC completes them after the copy), published after the burst.
+///
 /// Thread-safety: one Worker per lcore, driving its own Port queue; nothing is shared but the
 /// table (read-only), the counters (single writer, read by any thread) and the query log (one
 /// per lcore, shared by that lcore's Workers only).
@@ -36,6 +40,7 @@
 #include "dataplane/packet/packet.hpp"
 #include "dataplane/packet/reply.hpp"
 #include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/query_log.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/responder.hpp"
@@ -152,7 +157,7 @@ public:
                 log_->poll_idle(clock_());
             return from_kernel;
         }
-        if (log_ != nullptr)
+        if (log_ != nullptr || probe_ != nullptr)
             rx_ns_ = clock_();
         stats_.rx.add(n);
         tx_count_ = 0;
@@ -174,8 +179,13 @@ public:
         for (std::size_t i = 0; i < n; ++i)
             handle(rx_[i], views_[i], table, now_unix, now_ms);
         transmit();
-        if (log_ != nullptr)
-            log_->end_burst(clock_());
+        if (log_ != nullptr || probe_ != nullptr) {
+            const std::uint64_t now = clock_();
+            if (log_ != nullptr)
+                log_->end_burst(now);
+            if (probe_ != nullptr)
+                probe_->end_burst(now);
+        }
         pass_to_kernel();
         if (drop_count_ > 0) {
             stats_.dropped.add(drop_count_);
@@ -198,7 +208,18 @@ public:
     void set_query_log(querylog::QueryLog* log, RealtimeClock clock) noexcept
     {
         log_ = log != nullptr && clock != nullptr && log->enabled() ? log : nullptr;
-        clock_ = clock;
+        if (clock != nullptr) // the probe may be reading it
+            clock_ = clock;
+    }
+
+    /// Copies sampled Handle requests and their replies to `probe` from now on, with times from
+    /// `clock` (read as for the query log). Null (the default): nothing captured, one branch per
+    /// burst and per request. Like the query log, several Workers of a thread may share it.
+    void set_probe(querylog::Probe* probe, RealtimeClock clock) noexcept
+    {
+        probe_ = probe != nullptr && clock != nullptr && probe->enabled() ? probe : nullptr;
+        if (probe_ != nullptr)
+            clock_ = clock;
     }
 
     /// Drops partial multi-datagram requests older than the reassembly timeout.
@@ -262,12 +283,21 @@ private:
                 std::uint32_t now_unix, std::uint64_t now_ms) noexcept
     {
         const wire::SourceKey src{view.src_addr, view.src_port};
+        // Copied before anything else: the reply is written over the request.
+        const bool probed = probe_ != nullptr && probe_->sample();
+        if (probed)
+            probe_->capture(rx_ns_, querylog::ProbeDirection::Request, querylog::ProbeLink::Ethernet,
+                            {ref.data, ref.length});
         const auto reply = responder_.on_udp(table, src, view.payload, now_unix, now_ms);
         // Logged before staging: the reply is written over the request, handle included.
         querylog::Record* logged = nullptr;
         if (log_ != nullptr && reply.outcome != nullptr)
             logged = log_query(view, *reply.outcome, reply.datagrams);
         const std::uint32_t staged = stage_reply(ref, view, reply);
+        if (probed)
+            for (std::size_t k = tx_count_ - staged; k < tx_count_; ++k)
+                probe_->capture(rx_ns_, querylog::ProbeDirection::Response,
+                                querylog::ProbeLink::Ethernet, {tx_[k].data, tx_[k].length});
         if (logged != nullptr && staged != reply.datagrams)
             querylog::set_sent(*logged, *reply.outcome, staged);
     }
@@ -412,8 +442,9 @@ private:
     std::uint16_t ipv4_id_ = 0;
     bool answer_local_ = true;
     querylog::QueryLog* log_ = nullptr;
+    querylog::Probe* probe_ = nullptr;
     RealtimeClock clock_ = nullptr;
-    std::uint64_t rx_ns_ = 0; // the current burst's arrival, for the query log
+    std::uint64_t rx_ns_ = 0; // the current burst's arrival, for the query log and the probe
     std::size_t tx_count_ = 0;
     std::size_t drop_count_ = 0;
     std::size_t kernel_count_ = 0;

@@ -50,6 +50,7 @@ struct Dataplane::Lcore {
     std::vector<std::unique_ptr<DpdkWorker>> workers;
     Counter loops;
     std::unique_ptr<querylog::QueryLog> log; // a disabled one when the lcore logs nothing
+    std::unique_ptr<querylog::Probe> probe;  // a disabled one when the lcore captures nothing
 };
 
 namespace {
@@ -261,6 +262,7 @@ Result<std::unique_ptr<Dataplane>, std::string> Dataplane::open(DataplaneOptions
         dp->devices_.push_back(p.info);
     dp->packet_config_ = o.packet;
     dp->query_logs_ = std::move(o.query_logs);
+    dp->probes_ = std::move(o.probes);
 
     // Workers: lcore w polls queue w of every device with more than w queues.
     const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
@@ -299,6 +301,9 @@ Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
                                              : querylog::Target{};
             lc->log = std::make_unique<querylog::QueryLog>(log.ring, log.source, log.heartbeat_ns);
         }
+        if (!lc->probe)
+            lc->probe = std::make_unique<querylog::Probe>(
+                lc->thread_id < probes_.size() ? probes_[lc->thread_id] : querylog::ProbeTarget{});
         for (std::size_t d = 0; d < devices_.size(); ++d) {
             const DeviceInfo& dev = devices_[d];
             if (dev.exception_of >= 0 || lc->thread_id >= dev.queues)
@@ -315,6 +320,7 @@ Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
                                                                wire::ReassemblyLimits{}, exception));
             lc->workers.back()->set_answer_local(dev.answer_local);
             lc->workers.back()->set_query_log(lc->log.get(), &querylog::realtime_ns);
+            lc->workers.back()->set_probe(lc->probe.get(), &querylog::realtime_ns);
             lc->device_of.push_back(d);
             lc->queue_of.push_back(lc->thread_id);
         }
@@ -387,7 +393,8 @@ std::vector<Dataplane::LcoreStats> Dataplane::lcore_stats() const
 {
     std::vector<LcoreStats> out;
     for (const auto& lc : lcores_) {
-        LcoreStats s{lc->lcore_id, lc->loops.get(), {}, lc->log ? &lc->log->stats() : nullptr};
+        LcoreStats s{lc->lcore_id, lc->loops.get(), {}, lc->log ? &lc->log->stats() : nullptr,
+                     lc->probe ? &lc->probe->stats() : nullptr};
         for (std::size_t i = 0; i < lc->workers.size(); ++i)
             s.queues.push_back({lc->device_of[i], lc->queue_of[i], &lc->workers[i]->stats(),
                                 shared_->ports[lc->device_of[i]]

@@ -19,6 +19,7 @@
 
 #include "dataplane/base/result.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/query_log.hpp"
 #include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
@@ -58,6 +59,8 @@ struct DataplaneOptions {
     /// lcores without an entry, or with a null ring, log nothing. The worker count is known
     /// only after open(): set_query_logs() replaces these before launch().
     std::vector<querylog::Target> query_logs;
+    /// Probe mode: one probe ring per worker lcore, in the same order (set_probes() likewise).
+    std::vector<querylog::ProbeTarget> probes;
 };
 
 /// One started ethdev.
@@ -94,6 +97,8 @@ public:
     /// The query-log rings of the worker lcores, as DataplaneOptions::query_logs; before
     /// launch() only (the lcores' logs are made there).
     void set_query_logs(std::vector<querylog::Target> logs) { query_logs_ = std::move(logs); }
+    /// The probe rings of the worker lcores, as DataplaneOptions::probes; before launch() only.
+    void set_probes(std::vector<querylog::ProbeTarget> probes) { probes_ = std::move(probes); }
 
     /// Starts the housekeeping thread and one loop per worker lcore answering from `table`.
     /// `policy` and `table` must stay valid until stop() returns (or a publish() replaces it).
@@ -121,6 +126,8 @@ public:
         std::vector<QueueStats> queues;
         /// The lcore's query-log counters (produced, lost); all zero when it logs nothing.
         const querylog::QueryLogStats* query_log = nullptr;
+        /// The lcore's probe counters; all zero when it captures nothing.
+        const querylog::ProbeStats* probe = nullptr;
     };
     std::vector<LcoreStats> lcore_stats() const;
     unsigned worker_count() const noexcept;
@@ -140,6 +147,7 @@ private:
     std::vector<DeviceInfo> devices_;
     packet::PacketConfig packet_config_;
     std::vector<querylog::Target> query_logs_;
+    std::vector<querylog::ProbeTarget> probes_;
     std::vector<std::unique_ptr<Lcore>> lcores_;
     bool launched_ = false;
 };

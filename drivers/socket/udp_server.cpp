@@ -94,7 +94,10 @@ Result<bool, std::string> UdpServer::start()
                                              : querylog::Target{};
             workers.push_back(std::make_unique<UdpWorker>(std::move(fd), pktinfo, options_.batch,
                                                           policy_, table_source_, wake_.get(),
-                                                          stopping_, log));
+                                                          stopping_, log,
+                                                          index < options_.probes.size()
+                                                              ? options_.probes[index]
+                                                              : querylog::ProbeTarget{}));
             if (options_.reclaimer != nullptr) {
                 const unsigned id = options_.reclaimer->register_thread();
                 if (id == Reclaimer::kNoId)
@@ -142,6 +145,15 @@ std::vector<const resolve::ResolveStats*> UdpServer::stats() const
     out.reserve(workers_.size());
     for (const auto& w : workers_)
         out.push_back(&w->stats());
+    return out;
+}
+
+std::vector<const querylog::ProbeStats*> UdpServer::probe_stats() const
+{
+    std::vector<const querylog::ProbeStats*> out;
+    out.reserve(workers_.size());
+    for (const auto& w : workers_)
+        out.push_back(&w->probe_stats());
     return out;
 }
 

@@ -24,6 +24,7 @@
 #include "dataplane/base/qsbr.hpp"
 #include "dataplane/base/result.hpp"
 #include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/resolve/stats.hpp"
@@ -51,6 +52,9 @@ struct UdpServerOptions {
     /// order (listen order, threads_per_socket threads per endpoint, listen.size() x
     /// threads_per_socket in all). Threads without an entry, or with a null ring, log nothing.
     std::vector<querylog::Target> query_logs;
+    /// Probe (dataplane/querylog/probe.hpp): each serving thread's probe ring, in the same
+    /// order; requests and replies are captured as IP packets with synthesized headers.
+    std::vector<querylog::ProbeTarget> probes;
 };
 
 class UdpWorker;
@@ -76,6 +80,8 @@ public:
     /// Each serving thread's query-log counters (produced, lost), in thread order; valid until
     /// the server is destroyed. All zero for a thread that logs nothing.
     std::vector<const querylog::QueryLogStats*> query_log_stats() const;
+    /// Each serving thread's probe counters, in thread order; valid until the server is destroyed.
+    std::vector<const querylog::ProbeStats*> probe_stats() const;
     /// The bound address of each endpoint, in `listen` order (port 0 replaced by the real port).
     std::vector<Endpoint> bound() const;
 

@@ -64,7 +64,8 @@ struct UdpWorker::TxSlot {
 
 UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
                      const TableSource& table_source, int wake_fd,
-                     const std::atomic<bool>& stopping, querylog::Target log)
+                     const std::atomic<bool>& stopping, querylog::Target log,
+                     querylog::ProbeTarget probe)
     : fd_(std::move(fd)),
       pktinfo_(pktinfo),
       batch_(batch),
@@ -78,7 +79,8 @@ UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::Poli
       tx_(std::max(batch * 2, kTxArenaMinimum)),
       tx_msgs_(tx_.size()),
       tx_iov_(tx_.size()),
-      log_(log.ring, log.source, log.heartbeat_ns)
+      log_(log.ring, log.source, log.heartbeat_ns),
+      probe_(probe)
 {
     if (const auto local = local_endpoint(fd_.get())) {
         const wire::SourceKey k = source_key(*local);
@@ -147,7 +149,8 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         table = &empty_table_;
     const std::uint32_t now_unix = unix_seconds();
     const std::uint64_t now_ms = monotonic_ms();
-    const std::uint64_t rx_ns = log_.enabled() ? querylog::realtime_ns() : 0;
+    const std::uint64_t rx_ns =
+        log_.enabled() || probe_.enabled() ? querylog::realtime_ns() : 0;
 
     for (unsigned i = 0; i < count; ++i) {
         RxSlot& slot = rx_[i];
@@ -155,6 +158,16 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         slot.peer_length = h.msg_namelen;
         const std::size_t length = std::min<std::size_t>(rx_msgs_[i].msg_len, slot.data.size());
         const wire::SourceKey client = source_key(slot.peer);
+        // Captured here, not in queue(): the request is captured whether answered or not.
+        const bool probed = probe_.sample();
+        querylog::ProbeUdpPeers peers;
+        if (probed) {
+            peers = probe_peers(h, client);
+            querylog::capture_udp(probe_, rx_ns, querylog::ProbeDirection::Request, peers,
+                                  ByteSpan{slot.data.data(), length});
+            std::swap(peers.src, peers.dst);
+            std::swap(peers.src_port, peers.dst_port);
+        }
         const resolve::Responder::Reply reply = responder_.on_udp(
             *table, client, ByteSpan{slot.data.data(), length}, now_unix, now_ms);
         if (log_.enabled() && reply.outcome != nullptr)
@@ -164,17 +177,26 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         prepare_reply_control(slot, h);
         if (reply.datagrams <= 1) {
             queue(slot, reply.bytes, {});
+            if (probed)
+                querylog::capture_udp(probe_, rx_ns, querylog::ProbeDirection::Response, peers,
+                                      reply.bytes);
             continue;
         }
         std::array<std::uint8_t, wire::kEnvelopeSize> envelope;
         for (std::uint32_t k = 0; k < reply.datagrams; ++k) {
             const ByteSpan payload = responder_.udp_datagram(k, envelope);
             queue(slot, envelope, payload);
+            if (probed)
+                querylog::capture_udp(probe_, rx_ns, querylog::ProbeDirection::Response, peers,
+                                      envelope, payload);
         }
     }
     flush();
-    if (log_.enabled())
-        log_.end_burst(querylog::realtime_ns());
+    if (log_.enabled() || probe_.enabled()) {
+        const std::uint64_t now = querylog::realtime_ns();
+        log_.end_burst(now);
+        probe_.end_burst(now);
+    }
     if (now_ms >= next_expire_ms_) {
         responder_.expire(now_ms);
         next_expire_ms_ = now_ms + kExpireIntervalMs;
@@ -196,6 +218,20 @@ void UdpWorker::log_query(const msghdr& received, const wire::SourceKey& client,
     peer.family = querylog::family_of(client.address);
     peer.transport = querylog::Transport::Udp;
     querylog::fill_query(*r, peer, outcome, datagrams);
+}
+
+querylog::ProbeUdpPeers UdpWorker::probe_peers(const msghdr& received,
+                                               const wire::SourceKey& client) const noexcept
+{
+    querylog::ProbeUdpPeers p;
+    p.src = client.address;
+    p.src_port = client.port;
+    p.dst = local_.server;
+    p.dst_port = local_.server_port;
+    if (pktinfo_)
+        destination_of(received, p.dst);
+    p.ipv4 = querylog::family_of(client.address) == 4;
+    return p;
 }
 
 void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noexcept

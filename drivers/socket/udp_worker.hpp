@@ -20,6 +20,7 @@
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/qsbr.hpp"
 #include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/query_log.hpp"
 #include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
@@ -36,10 +37,11 @@ class UdpWorker {
 public:
     /// `pktinfo`: the socket is bound to a wildcard address; replies must leave from the address
     /// each query was sent to. `wake_fd` becomes readable when `stopping` is set. `log`: where
-    /// this thread's query records go (a null ring: nowhere).
+    /// this thread's query records go (a null ring: nowhere); `probe`: where its sampled
+    /// requests and replies go, as IP packets (a null ring: nowhere).
     UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
               const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping,
-              querylog::Target log = {});
+              querylog::Target log = {}, querylog::ProbeTarget probe = {});
     ~UdpWorker();
     UdpWorker(const UdpWorker&) = delete;
     UdpWorker& operator=(const UdpWorker&) = delete;
@@ -56,6 +58,7 @@ public:
     void close_socket() noexcept { fd_.reset(); }
     const resolve::ResolveStats& stats() const noexcept { return stats_; }
     const querylog::QueryLogStats& query_log_stats() const noexcept { return log_.stats(); }
+    const querylog::ProbeStats& probe_stats() const noexcept { return probe_.stats(); }
 
     /// Receive slot: a datagram larger than this is cut and then rejected by the codec.
     static constexpr std::size_t kRxSlotSize = 2048;
@@ -72,6 +75,7 @@ private:
     void log_query(const msghdr& received, const wire::SourceKey& client,
                    const resolve::Outcome& outcome, std::uint32_t datagrams,
                    std::uint64_t rx_ns) noexcept;
+    querylog::ProbeUdpPeers probe_peers(const msghdr& received, const wire::SourceKey& client) const noexcept;
     void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
     void flush() noexcept;
 
@@ -96,6 +100,7 @@ private:
     std::size_t tx_count_ = 0;
     std::uint64_t next_expire_ms_ = 0;
     querylog::QueryLog log_;
+    querylog::Probe probe_;
     /// The socket's own address: a query's server end unless IP(V6)_PKTINFO says better.
     querylog::Peer local_;
 };

@@ -24,6 +24,7 @@
 #include "dataplane/packet/reply.hpp"
 #include "dataplane/querylog/clock.hpp"
 #include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/querylog/query_log.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/worker/worker.hpp"
@@ -190,6 +191,48 @@ BENCHMARK(BM_WorkerPollLogged)
     ->Args({1000000, kLogOff})
     ->Args({1000000, kLogDrained})
     ->Args({1000000, kLogConsumer});
+
+/// BM_WorkerPoll with probe mode (docs/log-mirror.md "Probe mode"): args identifiers and the
+/// sampling rate (0: probe off, the branch per burst and per request only; N: one request in
+/// N copied, with its reply, into the ring, released after each burst as a writer would).
+void BM_WorkerPollProbed(benchmark::State& state)
+{
+    const Corpus& c = corpus(static_cast<std::size_t>(state.range(0)));
+    const auto sample = static_cast<std::uint32_t>(state.range(1));
+    const RequestPool pool = make_requests(c, RequestKind::Hit);
+    const auto frames = frames_of(pool, kFrames);
+
+    const resolve::Policy policy;
+    drivers::mem::MemPort port(4 * worker::kBurstSize * worker::kMaxDatagramsPerAnswer);
+    worker::Worker<drivers::mem::MemPort> w(port, server_config(), policy);
+    querylog::ProbeRing ring(4096);
+    querylog::Probe probe(querylog::ProbeTarget{&ring, 1, sample == 0 ? 1 : sample, querylog::kProbeSnapMax});
+    if (sample != 0)
+        w.set_probe(&probe, &querylog::realtime_ns);
+
+    std::size_t next = 0;
+    std::size_t packets = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
+            port.inject(frames[next]);
+            next = (next + 1) % kFrames;
+        }
+        packets += w.poll_once(*c.table, kNow, 0);
+        benchmark::DoNotOptimize(port.drain_tx());
+        ring.release(ring.peek().size());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(packets));
+    state.counters["captured"] = static_cast<double>(probe.stats().captured.get());
+    if (w.stats().tx.get() != w.stats().rx.get())
+        state.SkipWithError("not every request was answered with one datagram");
+    else if (probe.stats().lost.get() != 0)
+        state.SkipWithError("the ring filled: packets were lost");
+}
+BENCHMARK(BM_WorkerPollProbed)
+    ->ArgNames({"ids", "sample"})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Args({1000, 100});
 
 /// The log's share of BM_WorkerPollLogged alone: per request, claiming a zeroed slot and
 /// filling it from a resolve::Outcome (a 12-octet handle); per burst of 32, the latency stamp,

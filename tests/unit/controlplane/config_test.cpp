@@ -199,6 +199,12 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"mirror.file.retention_days", 0, 36500},
         {"mirror.file.zstd_level", 0, 19},
         {"mirror.clickhouse.retention_days", 0, 36500},
+        {"mirror.probe.sample", 1, 1000000000},
+        {"mirror.probe.snap_bytes", 64, 2032},
+        {"mirror.probe.rotate_mb", 0, 65536},
+        {"mirror.probe.rotate_seconds", 0, 604800},
+        {"mirror.probe.retention_days", 0, 36500},
+        {"mirror.probe.ring_packets", 64, 1048576},
     };
     std::vector<Bounds> actual;
     for (const KeySpec& k : schema())
