@@ -17,6 +17,7 @@
 
 #include "controlplane/mirror/core/encode.hpp"
 #include "controlplane/mirror/file/file_sink.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::bench {
 namespace {
@@ -35,24 +36,22 @@ const Batch& sample_batch()
         b.id = 1;
         std::mt19937_64 rng(42);
         for (std::size_t i = 0; i < kBatchRecords; ++i) {
-            querylog::Record r{};
-            r.source = static_cast<std::uint16_t>(i % kSources);
-            r.seq = i / kSources + 1;
-            r.time_ns = 1'795'401'636'000'000'000ull + i * 977;
+            // The handle (from the same generator) comes last.
+            querylog::Record r = mirror::testing::query_record(static_cast<std::uint16_t>(i % kSources),
+                                                               i / kSources + 1,
+                                                               1'795'401'636'000'000'000ull + i * 977, {});
             r.latency_ns = 1500 + static_cast<std::uint32_t>(rng() % 3000);
-            r.kind = querylog::Kind::Query;
             r.transport = rng() % 10 == 0 ? querylog::Transport::Tcp : querylog::Transport::Udp;
-            r.opcode = 1;
             const bool found = rng() % 10 != 0;
             r.response_code = found ? 1 : 100;
             r.values = found ? static_cast<std::uint16_t>(1 + rng() % 6) : 0;
             r.request_bytes = 60 + static_cast<std::uint32_t>(rng() % 40);
             r.response_bytes = found ? 200 + static_cast<std::uint32_t>(rng() % 800) : 60;
-            r.datagrams = 1;
             r.client_port = static_cast<std::uint16_t>(1024 + rng() % 60000);
-            r.server_port = 2641;
             if (rng() % 5 == 0) {
                 r.family = 6;
+                std::memset(r.client, 0, sizeof r.client);
+                std::memset(r.server, 0, sizeof r.server);
                 r.client[0] = 0x20;
                 r.client[1] = 0x01;
                 r.client[2] = 0x0d;
@@ -62,15 +61,10 @@ const Batch& sample_batch()
                 std::memcpy(r.server, r.client, 8);
                 r.server[15] = 1;
             } else {
-                r.family = 4;
-                r.client[10] = r.client[11] = r.server[10] = r.server[11] = 0xff;
-                r.client[12] = 10;
+                mirror::testing::set_ipv4(r.client, 10, 0, 0, 0);
                 for (int k = 13; k < 16; ++k)
                     r.client[k] = static_cast<std::uint8_t>(rng());
-                r.server[12] = 192;
-                r.server[13] = 0;
-                r.server[14] = 2;
-                r.server[15] = 1;
+                mirror::testing::set_ipv4(r.server, 192, 0, 2, 1);
             }
             const std::string h = "20.500.12345/item-" + std::to_string(rng() % 10000) + "-" +
                                   std::to_string(100000 + rng() % 900000);

@@ -22,6 +22,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "controlplane/mirror/kafka/kafka_sink.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::bench {
 namespace {
@@ -45,31 +46,18 @@ Batch make_batch()
     Batch b;
     b.id = 1;
     for (std::size_t i = 0; i < kBatchRecords; ++i) {
-        querylog::Record r{};
-        r.source = static_cast<std::uint16_t>(i % kSources);
-        r.seq = i / kSources + 1;
-        r.time_ns = 1'790'000'000'000'000'000ull + i * 1000;
+        char handle[querylog::kHandleBytes];
+        const int length = std::snprintf(handle, sizeof handle, "20.500.12345/item-%zu", i * 7919 % 100000);
+        querylog::Record r = mirror::testing::query_record(
+            static_cast<std::uint16_t>(i % kSources), i / kSources + 1, 1'790'000'000'000'000'000ull + i * 1000,
+            {handle, static_cast<std::size_t>(length)});
         r.latency_ns = 2000 + static_cast<std::uint32_t>(i % 700);
-        r.kind = querylog::Kind::Query;
-        r.family = 4;
-        r.transport = querylog::Transport::Udp;
-        r.opcode = 1;
-        r.response_code = 1;
         r.request_bytes = 60;
         r.response_bytes = 240;
         r.values = 3;
-        r.datagrams = 1;
         r.client_port = static_cast<std::uint16_t>(1024 + i);
-        r.server_port = 2641;
-        const std::uint8_t client[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51,
-                                         static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
-        const std::uint8_t server[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-        std::memcpy(r.client, client, 16);
-        std::memcpy(r.server, server, 16);
-        std::uint8_t handle[querylog::kHandleBytes];
-        const int length = std::snprintf(reinterpret_cast<char*>(handle), sizeof handle,
-                                         "20.500.12345/item-%zu", i * 7919 % 100000);
-        querylog::set_handle(r, handle, static_cast<std::size_t>(length));
+        mirror::testing::set_ipv4(r.client, 198, 51, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i));
+        mirror::testing::set_ipv4(r.server, 192, 0, 2, 1);
         b.records.push_back(r);
     }
     return b;

@@ -115,7 +115,7 @@ void SinkRunner::offer(std::shared_ptr<const Batch> batch)
         // spool stays in order.
         if (!spool_->empty() || queue_.size() >= options_.queue_batches) {
             spool_queue_locked();
-            spool_back_locked(*batch);
+            spool_locked(*batch, false);
         } else {
             queue_.push_back(std::move(batch));
         }
@@ -200,7 +200,7 @@ bool SinkRunner::step(Clock::time_point now)
     if (!deliver(*live, false)) {
         std::lock_guard lock(mutex_);
         if (spool_)
-            spool_front_locked(*live); // older than anything the exporter spooled meanwhile
+            spool_locked(*live, true); // older than anything the exporter spooled meanwhile
         else
             drop_locked(*live, DropReason::NoSpool);
     }
@@ -264,27 +264,15 @@ void SinkRunner::absorb_returned()
     for (auto it = got.rbegin(); it != got.rend(); ++it) {
         metrics_.undelivered.add(*it);
         if (spool_)
-            spool_front_locked(*it);
+            spool_locked(*it, true);
         else
             drop_locked(*it, DropReason::NoSpool);
     }
 }
 
-void SinkRunner::spool_back_locked(const Batch& b)
+void SinkRunner::spool_locked(const Batch& b, bool front)
 {
-    if (auto r = spool_->push_back(b); !r) {
-        last_error_ = r.error().text;
-        drop_locked(b, r.error().kind == SpoolError::Kind::Full ? DropReason::SpoolFull
-                                                                : DropReason::SpoolError);
-    } else {
-        metrics_.spooled.add(b);
-    }
-    publish_spool_locked();
-}
-
-void SinkRunner::spool_front_locked(const Batch& b)
-{
-    if (auto r = spool_->push_front(b); !r) {
+    if (auto r = front ? spool_->push_front(b) : spool_->push_back(b); !r) {
         last_error_ = r.error().text;
         drop_locked(b, r.error().kind == SpoolError::Kind::Full ? DropReason::SpoolFull
                                                                 : DropReason::SpoolError);
@@ -297,7 +285,7 @@ void SinkRunner::spool_front_locked(const Batch& b)
 void SinkRunner::spool_queue_locked()
 {
     while (!queue_.empty()) {
-        spool_back_locked(*queue_.front());
+        spool_locked(*queue_.front(), false);
         queue_.pop_front();
     }
     metrics_.queue_batches.store(0, std::memory_order_relaxed);
@@ -350,7 +338,7 @@ void SinkRunner::finish(Clock::time_point deadline)
         if (!deliver(*live, false)) {
             std::lock_guard lock(mutex_);
             if (spool_)
-                spool_front_locked(*live);
+                spool_locked(*live, true);
             else
                 drop_locked(*live, DropReason::NoSpool);
             break;

@@ -134,8 +134,9 @@ private:
     void set_state(SinkState s, const std::string& why);
     void absorb_returned();
     // With mutex_ held.
-    void spool_back_locked(const Batch& b);
-    void spool_front_locked(const Batch& b);
+    /// At the spool's back (newest), or its front (older than everything in it); a batch the
+    /// spool refuses is dropped.
+    void spool_locked(const Batch& b, bool front);
     void spool_queue_locked();
     void drop_locked(const Batch& b, DropReason r);
     void publish_spool_locked();

@@ -16,6 +16,7 @@
 #include "controlplane/mirror/core/encode.hpp"
 #include "controlplane/mirror/file/chain.hpp"
 #include "controlplane/mirror/file/log_reader.hpp"
+#include "controlplane/mirror/file/rotated_files.hpp"
 #include "drivers/socket/unique_fd.hpp"
 
 namespace idpath::mirror {
@@ -170,22 +171,24 @@ private:
         const auto now = options_.clock();
         LogFileName name{node_, std::chrono::floor<std::chrono::seconds>(now), next_seq_, options_.format,
                          options_.zstd_level != 0};
-        // O_EXCL: another writer's (or a clock-stepped) file of the same name is never reused.
-        for (int attempt = 0; attempt < 1000; ++attempt, ++name.seq) {
-            path_ = options_.directory / name.str();
-            const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-            if (fd >= 0) {
-                file_.reset(fd);
-                next_seq_ = name.seq + 1;
-                opened_at_ = now;
-                file_bytes_ = 0;
-                frames_ = 0;
-                fsync_directory(options_.directory);
-                return {};
-            }
-            if (errno != EEXIST)
-                return Err(errno_text("create", path_, errno));
+        const CreatedFile created = create_numbered_file(
+            options_.directory, next_seq_,
+            [&](std::uint64_t seq) {
+                name.seq = seq;
+                return name.str();
+            },
+            path_);
+        if (created.fd >= 0) {
+            file_.reset(created.fd);
+            next_seq_ = created.seq + 1;
+            opened_at_ = now;
+            file_bytes_ = 0;
+            frames_ = 0;
+            fsync_directory(options_.directory);
+            return {};
         }
+        if (errno != EEXIST)
+            return Err(errno_text("create", path_, errno));
         return Err("no free file name in " + options_.directory.string());
     }
 
@@ -235,19 +238,9 @@ private:
     {
         const auto now = options_.clock();
         retention_at_ = now;
-        // 0 keeps everything, and so does a limit past what the clock can count back (~290 years).
-        if (options_.retention_days == 0 || options_.retention_days > 100'000)
-            return;
-        const auto cutoff = now - std::chrono::days(options_.retention_days);
-        std::error_code ec;
-        for (fs::directory_iterator it(options_.directory, ec), end; !ec && it != end; it.increment(ec)) {
-            const auto name = parse_log_file_name(it->path().filename().string());
-            // Only our own regular files, by the start time in their name; never the open one.
-            if (!name || name->node != node_ || name->start >= cutoff || it->path() == path_ ||
-                !it->is_regular_file(ec) || it->is_symlink(ec))
-                continue;
-            fs::remove(it->path(), ec);
-        }
+        // Only our own files; never the open one.
+        remove_expired_files(options_.directory, options_.retention_days, now, path_, node_,
+                             [](std::string_view file) { return parse_log_file_name(file); });
     }
 
     FileSinkOptions options_;

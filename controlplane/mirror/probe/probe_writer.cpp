@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "controlplane/mirror/file/log_file_name.hpp"
+#include "controlplane/mirror/file/rotated_files.hpp"
 #include "controlplane/mirror/probe/pcapng.hpp"
 
 namespace idpath::mirror {
@@ -177,24 +178,20 @@ void ProbeWriter::write_packet(const querylog::ProbeSlot& s)
 bool ProbeWriter::open_file(Clock::time_point now)
 {
     const auto start = std::chrono::floor<std::chrono::seconds>(now);
-    // O_EXCL: another writer's (or a clock-stepped) file of the same name is never reused.
-    for (int attempt = 0; attempt < 1000; ++attempt, ++next_seq_) {
-        path_ = options_.directory / probe_file_name(node_, start, next_seq_);
-        const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-        if (fd >= 0) {
-            file_.reset(fd);
-            ++next_seq_;
-            opened_at_ = now;
-            files_.add();
-            buffer_.clear();
-            pcapng::append_section_header(buffer_, "idpath " IDPATH_VERSION);
-            pcapng::append_interface(buffer_, pcapng::kLinkEthernet, options_.snap_bytes, "dataplane");
-            pcapng::append_interface(buffer_, pcapng::kLinkRaw, options_.snap_bytes, "sockets");
-            file_bytes_ = buffer_.size();
-            return true;
-        }
-        if (errno != EEXIST)
-            break;
+    const CreatedFile created = create_numbered_file(
+        options_.directory, next_seq_, [&](std::uint64_t seq) { return probe_file_name(node_, start, seq); },
+        path_);
+    next_seq_ = created.fd >= 0 ? created.seq + 1 : created.seq;
+    if (created.fd >= 0) {
+        file_.reset(created.fd);
+        opened_at_ = now;
+        files_.add();
+        buffer_.clear();
+        pcapng::append_section_header(buffer_, "idpath " IDPATH_VERSION);
+        pcapng::append_interface(buffer_, pcapng::kLinkEthernet, options_.snap_bytes, "dataplane");
+        pcapng::append_interface(buffer_, pcapng::kLinkRaw, options_.snap_bytes, "sockets");
+        file_bytes_ = buffer_.size();
+        return true;
     }
     write_errors_.add();
     return false;
@@ -229,18 +226,10 @@ void ProbeWriter::close_file()
 void ProbeWriter::apply_retention(Clock::time_point now)
 {
     retention_at_ = now;
-    if (options_.retention_days == 0 || options_.retention_days > 100'000)
-        return;
-    const auto cutoff = now - std::chrono::days(options_.retention_days);
-    std::error_code ec;
-    for (fs::directory_iterator it(options_.directory, ec), end; !ec && it != end; it.increment(ec)) {
-        const auto name = parse_probe_file_name(it->path().filename().string());
-        // Only our own regular files, by the start time in their name; never the open one.
-        if (!name || name->node != node_ || name->start >= cutoff ||
-            (file_.valid() && it->path() == path_) || it->is_symlink(ec) || !it->is_regular_file(ec))
-            continue;
-        fs::remove(it->path(), ec);
-    }
+    // Only our own files; never the open one.
+    remove_expired_files(options_.directory, options_.retention_days, now,
+                         file_.valid() ? path_ : fs::path(), node_,
+                         [](std::string_view file) { return parse_probe_file_name(file); });
 }
 
 nlohmann::json ProbeWriter::stats_json() const

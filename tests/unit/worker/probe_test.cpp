@@ -9,7 +9,7 @@
 
 #include "dataplane/querylog/probe.hpp"
 #include "tests/unit/packet/golden_frames.hpp"
-#include "tests/unit/worker/worker_rig.hpp"
+#include "tests/unit/worker/watched_port.hpp"
 
 namespace idpath::worker::test {
 namespace {
@@ -23,45 +23,19 @@ std::uint64_t fake_clock() noexcept
     return g_now_ns;
 }
 
-std::vector<ProbeSlot> drain(querylog::ProbeRing& ring)
-{
-    const auto r = ring.peek();
-    std::vector<ProbeSlot> out(r.first.begin(), r.first.end());
-    out.insert(out.end(), r.second.begin(), r.second.end());
-    ring.release(r.size());
-    return out;
-}
-
 std::vector<std::uint8_t> bytes_of(const ProbeSlot& s)
 {
     return {s.data.begin(), s.data.begin() + s.length};
 }
 
-/// A MemPort that advances the clock 700 ns at tx_burst and notes what the ring showed then.
-class TimedPort {
-public:
-    TimedPort(std::size_t buffers, querylog::ProbeRing& ring) : mem(buffers), ring_(ring) {}
-    std::size_t rx_burst(std::span<PacketRef> b) noexcept { return mem.rx_burst(b); }
-    std::size_t tx_burst(std::span<PacketRef> b) noexcept
-    {
-        visible_at_tx.push_back(ring_.peek().size());
-        g_now_ns += 700;
-        return mem.tx_burst(b);
-    }
-    std::size_t alloc(std::span<PacketRef> b) noexcept { return mem.alloc(b); }
-    void free(std::span<PacketRef> b) noexcept { mem.free(b); }
-
-    MemPort mem;
-    std::vector<std::size_t> visible_at_tx;
-
-private:
-    querylog::ProbeRing& ring_;
-};
+/// The transmit takes 700 ns.
+using TimedPort = WatchedPort<querylog::ProbeRing>;
+constexpr std::uint64_t kTxNs = 700;
 
 struct ProbedRig {
     explicit ProbedRig(std::uint32_t sample = 1, std::size_t slots = 64)
         : ring(slots), probe(querylog::ProbeTarget{&ring, 3, sample, querylog::kProbeSnapMax}),
-          port(64, ring), worker(port, packet::test::our_config(), policy)
+          port(64, ring, g_now_ns, kTxNs), worker(port, packet::test::our_config(), policy)
     {
         worker.set_probe(&probe, &fake_clock);
     }
@@ -152,7 +126,7 @@ TEST(WorkerProbe, OffCapturesNothing)
     querylog::ProbeRing ring(64);
     querylog::Probe off; // no ring
     resolve::Policy policy;
-    TimedPort port(64, ring);
+    TimedPort port(64, ring, g_now_ns, kTxNs);
     Worker<TimedPort> worker(port, packet::test::our_config(), policy);
     worker.set_probe(&off, &fake_clock);
     ASSERT_TRUE(port.mem.inject(udp4_frame(request_payload("88.100.1/abc"))));

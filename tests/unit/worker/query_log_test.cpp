@@ -10,7 +10,7 @@
 
 #include "dataplane/querylog/query_log.hpp"
 #include "tests/unit/packet/golden_frames.hpp"
-#include "tests/unit/worker/worker_rig.hpp"
+#include "tests/unit/worker/watched_port.hpp"
 
 namespace idpath::worker::test {
 namespace {
@@ -23,36 +23,9 @@ std::uint64_t fake_clock() noexcept
     return g_now_ns;
 }
 
-/// A MemPort that notes, at each tx_burst, how many records the ring shows, and lets 500 ns
-/// pass (the transmit), so the stamped latency is known.
-class WatchedPort {
-public:
-    WatchedPort(std::size_t buffers, const querylog::Ring& ring) : mem(buffers), ring_(ring) {}
-    std::size_t rx_burst(std::span<PacketRef> b) noexcept { return mem.rx_burst(b); }
-    std::size_t tx_burst(std::span<PacketRef> b) noexcept
-    {
-        visible_at_tx.push_back(const_cast<querylog::Ring&>(ring_).peek().size());
-        g_now_ns += 500;
-        return mem.tx_burst(b);
-    }
-    std::size_t alloc(std::span<PacketRef> b) noexcept { return mem.alloc(b); }
-    void free(std::span<PacketRef> b) noexcept { mem.free(b); }
-
-    MemPort mem;
-    std::vector<std::size_t> visible_at_tx;
-
-private:
-    const querylog::Ring& ring_;
-};
-
-std::vector<Record> drain(querylog::Ring& ring)
-{
-    const auto r = ring.peek();
-    std::vector<Record> out(r.first.begin(), r.first.end());
-    out.insert(out.end(), r.second.begin(), r.second.end());
-    ring.release(r.size());
-    return out;
-}
+/// The transmit takes 500 ns, so the stamped latency is known.
+using LogPort = WatchedPort<querylog::Ring>;
+constexpr std::uint64_t kTxNs = 500;
 
 std::string handle_of(const Record& r)
 {
@@ -61,7 +34,7 @@ std::string handle_of(const Record& r)
 
 struct LoggedRig {
     explicit LoggedRig(std::size_t buffers = 64)
-        : port(buffers, ring), worker(port, packet::test::our_config(), policy)
+        : port(buffers, ring, g_now_ns, kTxNs), worker(port, packet::test::our_config(), policy)
     {
         worker.set_query_log(&log, &fake_clock);
     }
@@ -70,8 +43,8 @@ struct LoggedRig {
     querylog::Ring ring{64};
     querylog::QueryLog log{&ring, 5, 1'000'000'000};
     resolve::Policy policy;
-    WatchedPort port;
-    Worker<WatchedPort> worker;
+    LogPort port;
+    Worker<LogPort> worker;
     std::shared_ptr<const table::Table> table = idpath::test::small_table();
 };
 

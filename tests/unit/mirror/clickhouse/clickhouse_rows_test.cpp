@@ -8,6 +8,7 @@
 #include "controlplane/mirror/clickhouse/clickhouse_rows.hpp"
 #include "controlplane/mirror/clickhouse/clickhouse_sink.hpp"
 #include "controlplane/mirror/clickhouse/retention.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::mirror::clickhouse {
 namespace {
@@ -17,29 +18,12 @@ using querylog::Record;
 
 Record query_record()
 {
-    Record r{};
-    r.seq = 7;
-    r.time_ns = 1'795'401'663'123'456'789ull;
+    Record r = mirror::testing::query_record(3, 7, 1'795'401'663'123'456'789ull, "20.500.123/x");
     r.latency_ns = 4200;
-    r.source = 3;
-    r.kind = querylog::Kind::Query;
-    r.family = 4;
-    r.transport = querylog::Transport::Udp;
-    r.action = querylog::Action::Allowed;
-    r.opcode = 1;
     r.response_code = 100;
     r.request_bytes = 60;
     r.response_bytes = 44;
-    r.values = 0;
-    r.datagrams = 1;
-    r.client_port = 40000;
-    r.server_port = 2641;
-    const std::uint8_t client[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
-    const std::uint8_t server[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 1};
-    std::memcpy(r.client, client, 16);
-    std::memcpy(r.server, server, 16);
-    const char handle[] = "20.500.123/x";
-    querylog::set_handle(r, reinterpret_cast<const std::uint8_t*>(handle), sizeof handle - 1);
+    mirror::testing::set_ipv4(r.client, 192, 0, 2, 7);
     return r;
 }
 

@@ -17,6 +17,7 @@
 #include "controlplane/mirror/clickhouse/clickhouse_sink.hpp"
 #include "controlplane/mirror/clickhouse/http_client.hpp"
 #include "tests/unit/mirror/clickhouse/clickhouse_server.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::mirror {
 namespace {
@@ -36,39 +37,21 @@ std::uint64_t now_ns()
 Record query(std::uint16_t source, std::uint64_t seq, std::uint64_t time_ns, std::uint32_t rc,
              std::uint8_t client_last, std::string_view handle)
 {
-    Record r{};
-    r.seq = seq;
-    r.time_ns = time_ns;
-    r.source = source;
-    r.kind = querylog::Kind::Query;
-    r.family = 4;
-    r.transport = querylog::Transport::Udp;
-    r.opcode = 1;
+    Record r = testing::query_record(source, seq, time_ns, handle);
     r.response_code = rc;
     r.request_bytes = 50;
     r.response_bytes = rc == 1 ? 120 : 40;
     r.values = rc == 1 ? 2 : 0;
-    r.datagrams = 1;
     r.latency_ns = 3000;
     r.client_port = 50000;
-    r.server_port = 2641;
-    const std::uint8_t client[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, client_last};
-    const std::uint8_t server[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 9, 9, 9};
-    std::memcpy(r.client, client, 16);
-    std::memcpy(r.server, server, 16);
-    querylog::set_handle(r, reinterpret_cast<const std::uint8_t*>(handle.data()), handle.size());
+    testing::set_ipv4(r.client, 10, 0, 0, client_last);
+    testing::set_ipv4(r.server, 10, 9, 9, 9);
     return r;
 }
 
 Record heartbeat(std::uint16_t source, std::uint64_t seq, std::uint64_t time_ns, std::uint64_t lost)
 {
-    Record r{};
-    r.seq = seq;
-    r.time_ns = time_ns;
-    r.source = source;
-    r.kind = querylog::Kind::Heartbeat;
-    querylog::set_heartbeat_body(r, {seq, lost});
-    return r;
+    return testing::heartbeat_record(source, seq, time_ns, seq, lost);
 }
 
 /// A batch of `n` recent queries from source 0 (for tests that only count).

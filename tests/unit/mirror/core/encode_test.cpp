@@ -11,6 +11,7 @@
 #include <string>
 
 #include "controlplane/mirror/core/encode.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::mirror {
 namespace {
@@ -19,40 +20,20 @@ using querylog::Record;
 
 Record query(std::uint64_t seq, std::string_view handle)
 {
-    Record r{};
-    r.seq = seq;
-    r.time_ns = 1'795'401'636'123'456'789ull; // 2026-11-23T02:40:36.123456789Z
+    // 2026-11-23T02:40:36.123456789Z
+    Record r = testing::query_record(3, seq, 1'795'401'636'123'456'789ull, handle);
     r.latency_ns = 4321;
-    r.source = 3;
-    r.kind = querylog::Kind::Query;
-    r.family = 4;
-    r.transport = querylog::Transport::Udp;
-    r.action = querylog::Action::Allowed;
-    r.opcode = 1;
     r.response_code = 100;
     r.request_bytes = 77;
     r.response_bytes = 60;
-    r.values = 0;
-    r.datagrams = 1;
-    r.client_port = 40000;
-    r.server_port = 2641;
-    const std::uint8_t c[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
-    const std::uint8_t s[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3};
-    std::memcpy(r.client, c, 16);
-    std::memcpy(r.server, s, 16);
-    querylog::set_handle(r, reinterpret_cast<const std::uint8_t*>(handle.data()), handle.size());
+    testing::set_ipv4(r.client, 192, 0, 2, 7);
+    testing::set_ipv4(r.server, 10, 1, 2, 3);
     return r;
 }
 
 Record heartbeat(std::uint64_t seq, std::uint64_t produced, std::uint64_t lost)
 {
-    Record r{};
-    r.seq = seq;
-    r.time_ns = 1'795'401'640'000'000'000ull;
-    r.source = 3;
-    r.kind = querylog::Kind::Heartbeat;
-    querylog::set_heartbeat_body(r, {produced, lost});
-    return r;
+    return testing::heartbeat_record(3, seq, 1'795'401'640'000'000'000ull, produced, lost);
 }
 
 Batch sample_batch()

@@ -7,32 +7,20 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/mirror/core/encode.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::mirror::test {
 
 querylog::Record query_record(std::uint16_t source, std::uint64_t seq)
 {
-    querylog::Record r{};
-    r.seq = seq;
-    r.time_ns = 1'790'000'000'000'000'000ull + seq;
+    const std::string handle = "20.500/" + std::to_string(source) + "-" + std::to_string(seq);
+    querylog::Record r = testing::query_record(source, seq, 1'790'000'000'000'000'000ull + seq, handle);
     r.latency_ns = 1000;
-    r.source = source;
-    r.kind = querylog::Kind::Query;
-    r.family = 4;
-    r.transport = querylog::Transport::Udp;
-    r.opcode = 1;
-    r.response_code = 1;
     r.request_bytes = 100;
     r.response_bytes = 300;
-    r.client_port = 40000;
-    r.server_port = 2641;
-    const std::uint8_t v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-    std::memcpy(r.client, v4, 16);
-    std::memcpy(r.server, v4, 16);
-    std::uint8_t handle[querylog::kHandleBytes];
-    const int length = std::snprintf(reinterpret_cast<char*>(handle), sizeof handle, "20.500/%u-%llu",
-                                     unsigned{source}, static_cast<unsigned long long>(seq));
-    querylog::set_handle(r, handle, static_cast<std::size_t>(length));
+    r.datagrams = 0;
+    testing::set_ipv4(r.client, 192, 0, 2, 1);
+    testing::set_ipv4(r.server, 192, 0, 2, 1);
     return r;
 }
 

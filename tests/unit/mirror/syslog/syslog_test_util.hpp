@@ -7,6 +7,7 @@
 #include <string>
 
 #include "controlplane/mirror/core/batch.hpp"
+#include "tests/unit/mirror/sample_records.hpp"
 
 namespace idpath::mirror::testing {
 
@@ -15,28 +16,15 @@ inline constexpr std::uint64_t kBaseNs = 1763865636ull * 1'000'000'000ull;
 
 inline querylog::Record query(std::uint16_t source, std::uint64_t seq, const std::string& handle)
 {
-    querylog::Record r{};
-    r.seq = seq;
-    r.time_ns = kBaseNs + seq * 1'234'567'891ull; // microseconds vary, nanoseconds are cut
+    // microseconds vary, nanoseconds are cut
+    querylog::Record r = query_record(source, seq, kBaseNs + seq * 1'234'567'891ull, handle);
     r.latency_ns = 1500 + static_cast<std::uint32_t>(seq % 1000);
-    r.source = source;
-    r.kind = querylog::Kind::Query;
-    r.family = 4;
     r.transport = seq % 2 ? querylog::Transport::Udp : querylog::Transport::Tcp;
-    r.action = querylog::Action::Allowed;
-    r.opcode = 1;
-    r.response_code = 1;
     r.request_bytes = 80;
     r.response_bytes = 300;
     r.values = 2;
-    r.datagrams = 1;
     r.client_port = static_cast<std::uint16_t>(40000 + seq % 1000);
-    r.server_port = 2641;
-    const std::uint8_t client[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, static_cast<std::uint8_t>(seq)};
-    const std::uint8_t server[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 1};
-    std::copy(std::begin(client), std::end(client), r.client);
-    std::copy(std::begin(server), std::end(server), r.server);
-    querylog::set_handle(r, reinterpret_cast<const std::uint8_t*>(handle.data()), handle.size());
+    set_ipv4(r.client, 192, 0, 2, static_cast<std::uint8_t>(seq));
     return r;
 }
 
