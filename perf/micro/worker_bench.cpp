@@ -82,6 +82,21 @@ std::vector<std::vector<std::uint8_t>> frames_of(const RequestPool& pool, std::s
     return frames;
 }
 
+/// One timed burst: the next `burst` frames (cycling through `frames`) into `mem`, one poll of
+/// `w`, its replies taken off. Returns the frames the worker received.
+template <class W>
+std::size_t poll_burst(W& w, drivers::mem::MemPort& mem, const std::vector<std::vector<std::uint8_t>>& frames,
+                       std::size_t& next, const table::Table& table, std::size_t burst = worker::kBurstSize)
+{
+    for (std::size_t i = 0; i < burst; ++i) {
+        mem.inject(frames[next]);
+        next = next + 1 == frames.size() ? 0 : next + 1;
+    }
+    const std::size_t n = w.poll_once(table, kNow, 0);
+    benchmark::DoNotOptimize(mem.drain_tx());
+    return n;
+}
+
 /// Arg: identifiers in the table. Past a few thousand the table no longer fits the caches, so
 /// the frames cycle over far more handles than the caches hold.
 void BM_WorkerPoll(benchmark::State& state)
@@ -97,12 +112,7 @@ void BM_WorkerPoll(benchmark::State& state)
     std::size_t next = 0;
     std::size_t packets = 0;
     for (auto _ : state) {
-        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
-            port.inject(frames[next]);
-            next = (next + 1) % frame_count;
-        }
-        packets += w.poll_once(*c.table, kNow, 0);
-        benchmark::DoNotOptimize(port.drain_tx());
+        packets += poll_burst(w, port, frames, next, *c.table);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(packets));
     if (w.stats().tx.get() != w.stats().rx.get())
@@ -160,12 +170,7 @@ void BM_WorkerPollLogged(benchmark::State& state)
     std::size_t next = 0;
     std::size_t packets = 0;
     for (auto _ : state) {
-        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
-            port.inject(frames[next]);
-            next = (next + 1) % frame_count;
-        }
-        packets += w.poll_once(*c.table, kNow, 0);
-        benchmark::DoNotOptimize(port.drain_tx());
+        packets += poll_burst(w, port, frames, next, *c.table);
         if (mode == kLogDrained)
             ring.release(ring.peek().size());
     }
@@ -213,12 +218,7 @@ void BM_WorkerPollProbed(benchmark::State& state)
     std::size_t next = 0;
     std::size_t packets = 0;
     for (auto _ : state) {
-        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
-            port.inject(frames[next]);
-            next = (next + 1) % kFrames;
-        }
-        packets += w.poll_once(*c.table, kNow, 0);
-        benchmark::DoNotOptimize(port.drain_tx());
+        packets += poll_burst(w, port, frames, next, *c.table);
         ring.release(ring.peek().size());
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(packets));
@@ -291,12 +291,7 @@ void BM_ResolvePath(benchmark::State& state, RequestKind kind, std::size_t burst
     std::size_t next = 0;
     std::size_t requests = 0;
     for (auto _ : state) {
-        for (std::size_t i = 0; i < burst; ++i) {
-            port.inject(frames[next]);
-            next = next + 1 == frame_count ? 0 : next + 1;
-        }
-        requests += w.poll_once(*c.table, kNow, 0);
-        benchmark::DoNotOptimize(port.drain_tx());
+        requests += poll_burst(w, port, frames, next, *c.table, burst);
     }
     const auto& st = w.stats();
     if (st.dropped.get() != 0 || st.unanswered.get() != 0 || st.tx.get() < st.rx.get())
@@ -371,12 +366,7 @@ void BM_WorkerPollChecksumOffload(benchmark::State& state)
     std::size_t next = 0;
     std::size_t packets = 0;
     for (auto _ : state) {
-        for (std::size_t i = 0; i < worker::kBurstSize; ++i) {
-            port.mem().inject(frames[next]);
-            next = (next + 1) % kFrames;
-        }
-        packets += w.poll_once(*c.table, kNow, 0);
-        benchmark::DoNotOptimize(port.mem().drain_tx());
+        packets += poll_burst(w, port.mem(), frames, next, *c.table);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(packets));
     if (w.stats().tx.get() != w.stats().rx.get())
