@@ -197,6 +197,10 @@ Result<bool, std::string> Daemon::start()
         mirror_->set_source_stats(lcore_logs[w], dpdk_->query_log_stats(w));
         mirror_->set_probe_stats(lcore_probes[w], dpdk_->probe_stats(w));
     }
+    if (table_source_ != "snapshot")
+        changes_ = 1;
+    last_snapshot_save_ = std::chrono::steady_clock::now();
+    schedule_thread_ = std::thread([this] { run_snapshot_schedule(); });
     if (mirror_) {
         mirror_->start();
         post_event("daemon.start", {{"version", IDPATH_VERSION},
@@ -218,6 +222,14 @@ Result<bool, std::string> Daemon::start()
 
 void Daemon::stop()
 {
+    if (schedule_thread_.joinable()) {
+        {
+            const std::lock_guard lock(schedule_mutex_);
+            schedule_stop_ = true;
+        }
+        schedule_wake_.notify_all();
+        schedule_thread_.join();
+    }
     if (udp_)
         udp_->stop();
     if (tcp_)
@@ -306,6 +318,12 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
     table_source_ = built->source;
     load_report_ = built->report;
     cfg_ = std::move(next);
+    // A table read from the snapshot file is what that file holds; one read from the identifier
+    // files is not in it yet.
+    if (table_source_ != "snapshot")
+        ++changes_;
+    else
+        saved_changes_ = changes_;
     char took[32];
     std::snprintf(took, sizeof took, "%.3f",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
@@ -356,6 +374,7 @@ std::string Daemon::update(std::string_view path)
     if (!table_)
         return "error: no table\n";
     last_update_result_ = apply_update_file(*table_, *file, [this] { wait_for_readers(); }, updates_);
+    ++changes_;
     log::info(last_update_result_, " from ", path);
     post_event("table.update", {{"result", "ok"}, {"file", std::string(path)}, {"detail", last_update_result_}});
     return "ok\n" + last_update_result_ + "\n";
@@ -373,26 +392,52 @@ std::string Daemon::snapshot_command(std::string_view args)
         return "error: snapshot save needs a FILE, or data.snapshot in the config\n";
     if (path.front() != '/')
         return "error: snapshot save needs an absolute path (idpathctl makes it absolute)\n";
+    auto saved = save_snapshot_locked(path, "admin");
+    return saved ? "ok\n" + *saved + "\n" : "error: " + saved.error() + "\n";
+}
+
+Result<std::string, std::string> Daemon::save_snapshot_locked(const std::string& path, const char* trigger)
+{
     if (!table_)
-        return "error: no table\n";
+        return Err{std::string("no table")};
     table::snapshot::SnapshotMeta meta;
     meta.created_unix = static_cast<std::int64_t>(std::time(nullptr));
     meta.source = "idpathd@" + cfg_.node.id + " generation " + std::to_string(generation_);
+    const std::uint64_t changes = changes_;
     auto saved = snapshot::save_snapshot(*table_, path, meta);
     if (!saved) {
         log::error(saved.error());
         last_snapshot_result_ = "failed: " + saved.error();
-        post_event("snapshot.save", {{"result", "failed"}, {"file", path}, {"reason", saved.error()}});
-        return "error: " + saved.error() + "\n";
+        post_event("snapshot.save", {{"result", "failed"}, {"trigger", trigger}, {"file", path}, {"reason", saved.error()}});
+        return Err{saved.error()};
     }
     char text[512];
     std::snprintf(text, sizeof text, "saved %s: %llu handles, %llu bytes in %.3f s", path.c_str(),
                   static_cast<unsigned long long>(saved->records), static_cast<unsigned long long>(saved->bytes),
                   saved->seconds);
     last_snapshot_result_ = text;
-    log::info(last_snapshot_result_);
-    post_event("snapshot.save", {{"result", "ok"}, {"file", path}, {"detail", last_snapshot_result_}});
-    return "ok\n" + last_snapshot_result_ + "\n";
+    if (path == cfg_.data.snapshot)
+        saved_changes_ = changes;
+    last_snapshot_save_ = std::chrono::steady_clock::now();
+    log::info(last_snapshot_result_, " (", trigger, ")");
+    post_event("snapshot.save", {{"result", "ok"}, {"trigger", trigger}, {"file", path}, {"detail", last_snapshot_result_}});
+    return std::string(text);
+}
+
+void Daemon::run_snapshot_schedule()
+{
+    std::unique_lock wait_lock(schedule_mutex_);
+    while (!schedule_stop_) {
+        schedule_wake_.wait_for(wait_lock, std::chrono::seconds(1));
+        if (schedule_stop_)
+            break;
+        const std::lock_guard lock(mutex_);
+        const auto interval = std::chrono::seconds(cfg_.data.snapshot_interval_seconds);
+        if (interval.count() == 0 || cfg_.data.snapshot.empty() || changes_ == saved_changes_ ||
+            std::chrono::steady_clock::now() - last_snapshot_save_ < interval)
+            continue;
+        (void)save_snapshot_locked(cfg_.data.snapshot, "schedule");
+    }
 }
 
 std::string Daemon::handle_admin(std::string_view command)
@@ -455,7 +500,9 @@ std::string Daemon::status_json() const
                              {"last_result", last_update_result_.empty() ? json(nullptr) : json(last_update_result_)}};
     j["table"]["snapshot"] = {
         {"path", cfg_.data.snapshot.empty() ? json(nullptr) : json(cfg_.data.snapshot)},
-        {"last_save", last_snapshot_result_.empty() ? json(nullptr) : json(last_snapshot_result_)}};
+        {"last_save", last_snapshot_result_.empty() ? json(nullptr) : json(last_snapshot_result_)},
+        {"interval_seconds", cfg_.data.snapshot_interval_seconds},
+        {"unsaved_changes", changes_ != saved_changes_}};
     j["reload"] = {{"reloads", reloads_},
                    {"failures", reload_failures_},
                    {"last_unix", last_reload_unix_},

@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -76,6 +78,11 @@ private:
     void wait_for_readers();
     std::string update(std::string_view path);
     std::string snapshot_command(std::string_view args);
+    /// Writes the serving table to `path`; `trigger` ("admin", "schedule") goes in the log and
+    /// the snapshot.save event. With mutex_ held.
+    Result<std::string, std::string> save_snapshot_locked(const std::string& path, const char* trigger);
+    /// data.snapshot_interval_seconds: saves the table when it changed and the interval passed.
+    void run_snapshot_schedule();
     /// A control-plane event into the log mirror (nothing when it is off). Any thread.
     void post_event(std::string category, std::vector<std::pair<std::string, std::string>> fields);
 
@@ -102,6 +109,13 @@ private:
     UpdateTotals updates_;
     std::string last_update_result_;
     std::string last_snapshot_result_;
+    std::uint64_t changes_ = 0;       // updates applied and tables loaded from elsewhere than data.snapshot
+    std::uint64_t saved_changes_ = 0; // changes_ when data.snapshot was last written
+    std::chrono::steady_clock::time_point last_snapshot_save_{};
+    std::thread schedule_thread_;
+    std::mutex schedule_mutex_;
+    std::condition_variable schedule_wake_;
+    bool schedule_stop_ = false;
     std::unique_ptr<socket::UdpServer> udp_;
     std::unique_ptr<socket::TcpServer> tcp_;
     std::unique_ptr<admin::AdminServer> admin_;

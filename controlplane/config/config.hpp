@@ -66,6 +66,8 @@ struct Config {
         std::vector<std::filesystem::path> identifier_files;
         /// Absolute; empty: no snapshot.
         std::string snapshot;
+        /// Save the table to `snapshot` this often when it changed; 0: never on a schedule.
+        std::uint32_t snapshot_interval_seconds = 0;
     } data;
 
     struct Admin {

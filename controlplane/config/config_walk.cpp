@@ -80,6 +80,7 @@ public:
         check_required();
         check_listeners();
         check_mirror();
+        check_snapshot_schedule();
     }
 
 private:
@@ -144,6 +145,14 @@ private:
         if (s.udp.empty() && s.tcp.empty())
             cx_.error(parent_mark("service.udp"), "service",
                       "service.udp and service.tcp are both empty: the node would serve nothing");
+    }
+
+    void check_snapshot_schedule()
+    {
+        const auto& d = cx_.config.data;
+        if (d.snapshot_interval_seconds != 0 && d.snapshot.empty())
+            cx_.error(parent_mark("data.snapshot_interval_seconds"), "data.snapshot_interval_seconds",
+                      "scheduled snapshots need data.snapshot: name the file to save to");
     }
 
     // What one key cannot say alone: TLS settings that only make sense together.

@@ -351,6 +351,12 @@ const std::array kSchema{
             "A damaged snapshot is refused and idpathd does not start (a reload keeps serving).",
             StringField{[](Config& c) -> std::string& { return c.data.snapshot; }},
             check_snapshot_path},
+    KeySpec{"data.snapshot_interval_seconds", ValueKind::Unsigned, 0, 604800, false, Reload::Reloadable,
+            "integer", "0",
+            "Saves the serving table to data.snapshot this often when it changed since the last save "
+            "(updates, reloads), so updates survive a restart (0: only `idpathctl snapshot save`). "
+            "Needs data.snapshot.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.data.snapshot_interval_seconds; }}},
     KeySpec{"admin.socket", ValueKind::String, 1, 107, false, Reload::InitOnly, "absolute path",
             "/run/idpath/idpathd.sock", "Unix socket of the admin API (idpathctl).",
             StringField{[](Config& c) -> std::string& { return c.admin.socket; }},

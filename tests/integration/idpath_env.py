@@ -61,10 +61,12 @@ class Daemon:
     """One idpathd with the sample data, its own config, admin socket and temp dir."""
 
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
-                 extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None):
+                 extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None,
+                 snapshot_interval=None):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
         which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
-        sets data.snapshot (a path; relative ones are inside the daemon's temp dir)."""
+        sets data.snapshot (a path; relative ones are inside the daemon's temp dir), and
+        `snapshot_interval` data.snapshot_interval_seconds."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
@@ -74,6 +76,8 @@ class Daemon:
         snapshot_yaml = ""
         if snapshot:
             snapshot_yaml = f"  snapshot: {json.dumps(os.path.join(self.tmp.name, snapshot))}\n"
+        if snapshot_interval is not None:
+            snapshot_yaml += f"  snapshot_interval_seconds: {snapshot_interval}\n"
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"""node:
   id: it-node

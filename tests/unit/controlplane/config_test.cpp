@@ -184,6 +184,7 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"service.expiration_seconds", 60, 604800},
         {"service.tcp_max_connections", 1, 1000000},
         {"service.tcp_idle_timeout_ms", 100, 3600000},
+        {"data.snapshot_interval_seconds", 0, 604800},
         {"dataplane.memory_mb", 64, 1048576},
         {"dataplane.rx_ring", 64, 16384},
         {"dataplane.tx_ring", 64, 16384},
@@ -243,32 +244,50 @@ std::uint32_t unsigned_value(const Config& c, const KeySpec& k)
     return std::get<UnsignedField>(k.field)(copy);
 }
 
+/// What a key needs beside it to be valid at all, as lines after with_key()'s (same section).
+std::string companion(std::string_view path)
+{
+    if (path == "data.snapshot_interval_seconds")
+        return "  snapshot: /var/lib/idpath/table.snap\n";
+    return {};
+}
+
 TEST_F(ConfigTest, EveryIntegerKeyAcceptsItsBoundsAndRejectsBeyond)
 {
     for (const KeySpec& k : schema()) {
         if (k.kind != ValueKind::Unsigned)
             continue;
         SCOPED_TRACE(std::string(k.path));
-        EXPECT_EQ(unsigned_value(parse_ok(with_key(k.path, std::to_string(k.min))), k),
+        const auto at = [&k](std::string_view value) { return with_key(k.path, value) + companion(k.path); };
+        EXPECT_EQ(unsigned_value(parse_ok(at(std::to_string(k.min))), k),
                   k.min);
-        EXPECT_EQ(unsigned_value(parse_ok(with_key(k.path, std::to_string(k.max))), k),
+        EXPECT_EQ(unsigned_value(parse_ok(at(std::to_string(k.max))), k),
                   k.max);
         if (k.min > 0)
-            expect_one_error(with_key(k.path, std::to_string(k.min - 1)), k.path, key_line(k.path),
+            expect_one_error(at(std::to_string(k.min - 1)), k.path, key_line(k.path),
                              "must be an integer");
-        expect_one_error(with_key(k.path, std::to_string(k.max + 1)), k.path, key_line(k.path),
+        expect_one_error(at(std::to_string(k.max + 1)), k.path, key_line(k.path),
                          "must be an integer " + std::to_string(k.min) + ".." +
                              std::to_string(k.max));
-        expect_one_error(with_key(k.path, "-1"), k.path, key_line(k.path), "got \"-1\"");
-        expect_one_error(with_key(k.path, "ten"), k.path, key_line(k.path), "got \"ten\"");
-        expect_one_error(with_key(k.path, "1.5"), k.path, key_line(k.path), "got \"1.5\"");
-        expect_one_error(with_key(k.path, "\"8\""), k.path, key_line(k.path), "quoted string");
-        expect_one_error(with_key(k.path, "[1]"), k.path, key_line(k.path), "got a list");
-        expect_one_error(with_key(k.path, "{a: 1}"), k.path, key_line(k.path), "got a mapping");
-        expect_one_error(with_key(k.path, "99999999999999999999999"), k.path, key_line(k.path),
+        expect_one_error(at("-1"), k.path, key_line(k.path), "got \"-1\"");
+        expect_one_error(at("ten"), k.path, key_line(k.path), "got \"ten\"");
+        expect_one_error(at("1.5"), k.path, key_line(k.path), "got \"1.5\"");
+        expect_one_error(at("\"8\""), k.path, key_line(k.path), "quoted string");
+        expect_one_error(at("[1]"), k.path, key_line(k.path), "got a list");
+        expect_one_error(at("{a: 1}"), k.path, key_line(k.path), "got a mapping");
+        expect_one_error(at("99999999999999999999999"), k.path, key_line(k.path),
                          "must be an integer");
-        expect_one_error(with_key(k.path, ""), k.path, key_line(k.path), "missing value");
+        expect_one_error(at(""), k.path, key_line(k.path), "missing value");
     }
+}
+
+TEST_F(ConfigTest, ScheduledSnapshotsNeedASnapshotFile)
+{
+    expect_one_error(with_key("data.snapshot_interval_seconds", "300"), "data.snapshot_interval_seconds", 3,
+                     "need data.snapshot");
+    EXPECT_EQ(parse_ok(with_key("data.snapshot_interval_seconds", "300") + companion("data.snapshot_interval_seconds"))
+                  .data.snapshot_interval_seconds,
+              300u);
 }
 
 // ---- strings ----------------------------------------------------------------------------------
