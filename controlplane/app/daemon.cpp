@@ -14,14 +14,15 @@
 #include "controlplane/app/mirror_setup.hpp"
 #include "controlplane/app/stats_json.hpp"
 #include "controlplane/app/table_source.hpp"
-#include "controlplane/snapshot/snapshot_file.hpp"
-#include "dataplane/table/update.hpp"
 #include "controlplane/log/log.hpp"
+#include "controlplane/snapshot/snapshot_file.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/base/bytes_text.hpp"
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/buffer.hpp"
 #include "dataplane/table/handle_key.hpp"
+#include "dataplane/table/table_digest.hpp"
+#include "dataplane/table/update.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "dataplane/wire/site_info.hpp"
 #include "dataplane/wire/value.hpp"
@@ -69,6 +70,20 @@ void warn_if_memory_fell_back()
 }
 
 /// Keys of the answering policy, named in a reload's outcome when they change.
+/// `idpathctl digest`: the table's content digest (dataplane/table/table_digest.hpp) as hex.
+std::string digest_json(const table::TableDigest& d)
+{
+    const auto hex64 = [](std::uint64_t v) {
+        char buf[17];
+        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+        return std::string(buf);
+    };
+    json buckets = json::array();
+    for (std::size_t i = 0; i < d.buckets.size(); ++i)
+        buckets.push_back({{"digest", hex64(d.buckets[i])}, {"records", d.bucket_records[i]}});
+    return json{{"records", d.records}, {"digest", hex64(d.total())}, {"buckets", buckets}}.dump(2);
+}
+
 // How long a stopping idpathd gives the log mirror's sinks to take the last batches; the rest
 // stays in their spools (on disk) and is replayed at the next start.
 constexpr std::chrono::milliseconds kMirrorFlushTimeout{5000};
@@ -470,13 +485,15 @@ std::string Daemon::handle_admin(std::string_view command)
     if (verb == "snapshot")
         return snapshot_command(arg);
     const std::lock_guard lock(mutex_);
+    if (verb == "digest")
+        return table_ ? "ok\n" + digest_json(table::digest(*table_)) + "\n" : "error: no table\n";
     if (verb == "lookup") {
         if (arg.empty())
             return "error: lookup needs a handle\n";
         return lookup_json(arg);
     }
     return "error: unknown command '" + std::string(verb) +
-           "' (status, stats, mirror, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
+           "' (status, stats, mirror, digest, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
 }
 
 std::string Daemon::status_json() const

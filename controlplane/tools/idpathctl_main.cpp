@@ -34,6 +34,8 @@ void usage(std::FILE* out)
                  "                    mode's captured/sampled_out/lost/written (JSON;\n"
                  "                    docs/log-mirror.md)\n"
                  "  lookup HANDLE     what the table holds for HANDLE (JSON)\n"
+                 "  digest            the table's content digest, whole and in 64 key-hash buckets:\n"
+                 "                    equal on two nodes that serve the same records (JSON)\n"
                  "  reload            re-read the config file and the identifier data; the old\n"
                  "                    table keeps serving if either is rejected\n"
                  "  update FILE       apply a JSON-lines file of changes to the serving table\n"

@@ -2,7 +2,8 @@
 """Scheduled snapshots (data.snapshot_interval_seconds, docs/operations.md "Snapshots"): a table
 loaded from the identifier files is saved to data.snapshot within the interval; nothing is written
 while nothing changes; an update applied while serving reaches the file within the interval; and
-a restarted idpathd serves the update from the snapshot."""
+a restarted idpathd serves the update from the snapshot, with the same content digest
+(`idpathctl digest`)."""
 import json
 import os
 import shutil
@@ -69,6 +70,8 @@ def test_3_an_update_reaches_the_file(env):
     r = env.daemon.ctl("update", path)
     assert r.returncode == 0, r.stderr
     env.mtime = env.wait_saved(env.mtime)
+    env.digest = env.daemon.ctl_json("digest")
+    assert env.digest["records"] > 0 and len(env.digest["buckets"]) == 64, env.digest
 
 
 def test_4_a_restart_serves_the_update_from_the_snapshot(env):
@@ -79,6 +82,8 @@ def test_4_a_restart_serves_the_update_from_the_snapshot(env):
     found = env.daemon.ctl_json("lookup", HANDLE)  # fails when the handle is not in the table
     assert found["handle"] == HANDLE.upper(), found
     assert [v["data"] for v in found["values"]] == ["https://example.org/s"], found
+    # The restarted node serves exactly the records the first one did (idpathctl digest).
+    assert env.daemon.ctl_json("digest") == env.digest
 
 
 if __name__ == "__main__":
