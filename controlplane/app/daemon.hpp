@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "controlplane/app/table_updates.hpp"
+#include "controlplane/journal/journal.hpp"
 #include "controlplane/config/config.hpp"
 #include "controlplane/load/jsonl_loader.hpp"
 #include "dataplane/base/qsbr.hpp"
@@ -81,6 +82,10 @@ private:
     /// Writes the serving table to `path`; `trigger` ("admin", "schedule") goes in the log and
     /// the snapshot.save event. With mutex_ held.
     Result<std::string, std::string> save_snapshot_locked(const std::string& path, const char* trigger);
+    /// Replays the journal's entries after the base onto `next` (not yet published), the base
+    /// being data.snapshot's txn mark when `source` is "snapshot", else 0. With mutex_ held.
+    Result<std::uint64_t, std::string> replay_journal_locked(table::Table& next, const std::string& source,
+                                                             const config::Config& cfg);
     /// data.snapshot_interval_seconds: saves the table when it changed and the interval passed.
     void run_snapshot_schedule();
     /// A control-plane event into the log mirror (nothing when it is off). Any thread.
@@ -112,6 +117,8 @@ private:
     std::uint64_t changes_ = 0;       // updates applied and tables loaded from elsewhere than data.snapshot
     std::uint64_t saved_changes_ = 0; // changes_ when data.snapshot was last written
     std::chrono::steady_clock::time_point last_snapshot_save_{};
+    std::unique_ptr<journal::Journal> journal_; // null: data.journal is off
+    std::uint64_t journal_replayed_ = 0;        // entries replayed at the last table load
     std::thread schedule_thread_;
     std::mutex schedule_mutex_;
     std::condition_variable schedule_wake_;

@@ -13,8 +13,9 @@ constexpr std::size_t kLinesNamed = 5;
 } // namespace
 
 std::string apply_update_file(table::Table& table, const load::UpdateFile& file, const std::function<void()>& grace,
-                              UpdateTotals& totals)
+                              UpdateTotals& totals, const UpdateHooks& hooks, bool* failed)
 {
+    std::string stopped;
     const auto begin = std::chrono::steady_clock::now();
     std::array<std::uint64_t, table::kUpdateOutcomes> counts{};
     std::array<std::vector<std::size_t>, table::kUpdateOutcomes> lines;
@@ -26,9 +27,19 @@ std::string apply_update_file(table::Table& table, const load::UpdateFile& file,
             ++counts[o];
             if (o != 0 && lines[o].size() < kLinesNamed)
                 lines[o].push_back(file.lines[i]);
+            if (o == 0 && hooks.applied)
+                hooks.applied(file.updates[i]);
         }
+        if (hooks.chunk_done)
+            stopped = hooks.chunk_done();
         grace();
+        if (!stopped.empty()) {
+            stopped = "stopped after line " + std::to_string(file.lines[end - 1]) + ": " + stopped;
+            break;
+        }
     }
+    if (failed)
+        *failed = !stopped.empty();
     ++totals.batches;
     std::uint64_t refused = 0;
     for (std::size_t o = 0; o < counts.size(); ++o) {
@@ -51,6 +62,8 @@ std::string apply_update_file(table::Table& table, const load::UpdateFile& file,
     }
     if (!reasons.empty())
         text += " (" + reasons + ")";
+    if (!stopped.empty())
+        text += "; " + stopped;
     char took[48];
     std::snprintf(took, sizeof took, " in %.3f s",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());

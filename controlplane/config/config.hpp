@@ -68,6 +68,8 @@ struct Config {
         std::string snapshot;
         /// Save the table to `snapshot` this often when it changed; 0: never on a schedule.
         std::uint32_t snapshot_interval_seconds = 0;
+        /// Absolute; empty: no change journal.
+        std::string journal;
     } data;
 
     struct Admin {

@@ -357,6 +357,12 @@ const std::array kSchema{
             "(updates, reloads), so updates survive a restart (0: only `idpathctl snapshot save`). "
             "Needs data.snapshot.",
             UnsignedField{[](Config& c) -> std::uint32_t& { return c.data.snapshot_interval_seconds; }}},
+    KeySpec{"data.journal", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path", "\"\"",
+            "Change journal (empty: none; docs/operations.md, \"Journal\"): every change an update applies is "
+            "appended and fsynced before the reply, and replayed over the table at start and on reload. "
+            "A journal damaged other than at its tail is refused and idpathd does not start.",
+            StringField{[](Config& c) -> std::string& { return c.data.journal; }},
+            check_snapshot_path},
     KeySpec{"admin.socket", ValueKind::String, 1, 107, false, Reload::InitOnly, "absolute path",
             "/run/idpath/idpathd.sock", "Unix socket of the admin API (idpathctl).",
             StringField{[](Config& c) -> std::string& { return c.admin.socket; }},

@@ -62,11 +62,12 @@ class Daemon:
 
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
                  extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None,
-                 snapshot_interval=None):
+                 snapshot_interval=None, journal=None):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
         which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
         sets data.snapshot (a path; relative ones are inside the daemon's temp dir), and
-        `snapshot_interval` data.snapshot_interval_seconds."""
+        `snapshot_interval` data.snapshot_interval_seconds, and `journal` data.journal (as
+        `snapshot`)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
@@ -78,6 +79,8 @@ class Daemon:
             snapshot_yaml = f"  snapshot: {json.dumps(os.path.join(self.tmp.name, snapshot))}\n"
         if snapshot_interval is not None:
             snapshot_yaml += f"  snapshot_interval_seconds: {snapshot_interval}\n"
+        if journal:
+            snapshot_yaml += f"  journal: {json.dumps(os.path.join(self.tmp.name, journal))}\n"
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"""node:
   id: it-node
