@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "controlplane/io/durable_io.hpp"
+
 namespace idpath::journal {
 
 namespace {
@@ -14,23 +16,6 @@ namespace {
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
     return "journal: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
-}
-
-bool write_all(int fd, ByteSpan bytes, std::uint64_t offset)
-{
-    while (!bytes.empty()) {
-        const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        bytes = bytes.subspan(static_cast<std::size_t>(n));
-        offset += static_cast<std::uint64_t>(n);
-    }
-    return true;
 }
 
 /// The whole file; a journal is read at open and at replay only.
@@ -55,17 +40,6 @@ Result<std::vector<std::uint8_t>, std::string> read_whole(int fd, const std::fil
     return buf;
 }
 
-/// Makes a created file's directory entry durable.
-bool sync_directory(const std::filesystem::path& dir)
-{
-    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    const bool ok = ::fsync(fd) == 0;
-    ::close(fd);
-    return ok;
-}
-
 } // namespace
 
 Result<std::unique_ptr<Journal>, std::string> Journal::open(const std::filesystem::path& path)
@@ -84,9 +58,9 @@ Result<std::unique_ptr<Journal>, std::string> Journal::open(const std::filesyste
     if (scan->header_missing) {
         // New, or torn while being created: start it afresh.
         const std::vector<std::uint8_t> head = file_header();
-        if (::ftruncate(fd, 0) != 0 || !write_all(fd, head, 0) || ::fsync(fd) != 0)
+        if (::ftruncate(fd, 0) != 0 || !io::write_all(fd, head, 0) || ::fsync(fd) != 0)
             return Err(failed("create", path, errno));
-        if (!sync_directory(path.parent_path()))
+        if (!io::sync_directory(path.parent_path()))
             return Err(failed("fsync directory of", path, errno));
         j->size_ = head.size();
     } else {
@@ -117,7 +91,7 @@ Result<void, std::string> Journal::append(std::vector<Entry>& entries)
         e.txn_id = ++txn;
         encode_entry(e, bytes);
     }
-    if (!write_all(fd_, bytes, size_) || ::fsync(fd_) != 0) {
+    if (!io::write_all(fd_, bytes, size_) || ::fsync(fd_) != 0) {
         const int e = errno;
         // Not acknowledged: cut what may have reached the file, so the next append continues
         // from a whole entry (open() would take a torn tail away anyway).

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "controlplane/io/durable_io.hpp"
+
 namespace idpath::journal {
 
 namespace {
@@ -48,15 +50,8 @@ Result<void, std::string> write_txn_mark(const std::filesystem::path& path, std:
         ::unlink(tmp.c_str());
         return Err(failed("rename to", path, err));
     }
-    const std::filesystem::path parent = path.parent_path();
-    const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0 || ::fsync(dir) != 0) {
-        const int err = errno;
-        if (dir >= 0)
-            ::close(dir);
-        return Err(failed("fsync directory of", path, err));
-    }
-    ::close(dir);
+    if (!io::sync_directory(path.parent_path()))
+        return Err(failed("fsync directory of", path, errno));
     return {};
 }
 

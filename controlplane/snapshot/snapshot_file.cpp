@@ -17,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "controlplane/io/durable_io.hpp"
 #include "controlplane/snapshot/mapped_file.hpp"
 
 namespace idpath::snapshot {
@@ -32,24 +33,6 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
     return "snapshot: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
-}
-
-/// Writes all of `bytes` at `offset`; pwrite may write less than asked (signals, quotas).
-bool write_all(int fd, ByteSpan bytes, std::uint64_t offset)
-{
-    while (!bytes.empty()) {
-        const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        bytes = bytes.subspan(static_cast<std::size_t>(n));
-        offset += static_cast<std::uint64_t>(n);
-    }
-    return true;
 }
 
 /// The temporary file, removed unless committed: every early return cleans up.
@@ -87,20 +70,6 @@ private:
     int fd_ = -1;
     bool created_ = false;
 };
-
-/// Makes the rename durable: the directory entry is data too.
-bool sync_directory(const std::filesystem::path& dir, int& error)
-{
-    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        error = errno;
-        return false;
-    }
-    const bool ok = ::fsync(fd) == 0;
-    error = errno;
-    ::close(fd);
-    return ok;
-}
 
 std::vector<std::uint64_t> checksums(tbb::task_arena& arena, const table::Table& t)
 {
@@ -145,10 +114,10 @@ Result<SaveReport, std::string> save_snapshot(const table::Table& table, const s
     // Sized first: the padding between pieces reads as zeros, and a full disk shows here.
     if (::ftruncate(tmp.fd(), static_cast<off_t>(plan.file_bytes)) != 0)
         return Err(failed("size", tmp.path(), errno));
-    if (!write_all(tmp.fd(), plan.head, 0))
+    if (!io::write_all(tmp.fd(), plan.head, 0))
         return Err(failed("write", tmp.path(), errno));
     for (const fmt::Piece& p : plan.pieces)
-        if (!write_all(tmp.fd(), p.bytes, p.offset))
+        if (!io::write_all(tmp.fd(), p.bytes, p.offset))
             return Err(failed("write", tmp.path(), errno));
     if (::fsync(tmp.fd()) != 0)
         return Err(failed("fsync", tmp.path(), errno));
@@ -157,9 +126,8 @@ Result<SaveReport, std::string> save_snapshot(const table::Table& table, const s
     if (::rename(tmp.path().c_str(), path.c_str()) != 0)
         return Err(failed("rename to", path, errno));
     tmp.committed();
-    int e = 0;
-    if (!sync_directory(path.parent_path(), e))
-        return Err(failed("fsync directory of", path, e));
+    if (!io::sync_directory(path.parent_path()))
+        return Err(failed("fsync directory of", path, errno));
 
     SaveReport r;
     r.seconds = since(t0);
