@@ -14,6 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "controlplane/recursion/recursor.hpp"
 #include "controlplane/tools/dig_format.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "drivers/socket/address.hpp"
@@ -26,8 +29,11 @@ namespace {
 using namespace idpath;
 
 constexpr const char* kUsage = R"(usage: idpath-dig [@SERVER] [options] HANDLE
+       idpath-dig --recurse ROOT[,ROOT...] [options] HANDLE
 
 Sends one Handle System request (RESOLUTION by default) and prints the reply.
+With --recurse, resolves HANDLE from the root sites down, as a recursive node
+does, and prints every hop and then the answer.
 
 Server:
   @SERVER               127.0.0.1, 127.0.0.1:2641, ::1, [::1]:2641, or a host name
@@ -35,6 +41,10 @@ Server:
   -p PORT               port when SERVER names none (default 2641)
   -4, -6                default server and name lookups: IPv4 or IPv6
   --tcp, +tcp           TCP instead of UDP
+  --recurse ROOT[,ROOT...]
+                        resolve recursively from these root servers (addresses,
+                        port from -p or 2641): prefix handle, referrals, HS_SERV,
+                        the site's hashed server; UDP, then TCP on timeout
 
 Request:
   --index N             only values with index N (repeatable)
@@ -63,6 +73,7 @@ struct Args {
     bool ipv4 = false;
     bool ipv6 = false;
     bool tcp = false;
+    std::optional<std::string> recurse; // --recurse ROOT[,ROOT...]
     std::vector<std::uint32_t> indexes;
     std::vector<std::string> types;
     std::uint32_t opcode = static_cast<std::uint32_t>(wire::OpCode::Resolution);
@@ -148,6 +159,12 @@ std::string parse_args(int argc, char** argv, Args& a)
             if (auto e = no_value(); !e.empty())
                 return e;
             a.tcp = true;
+        } else if (arg == "--recurse") {
+            if (!take(arg))
+                return missing();
+            if (value.empty())
+                return bad("name at least one root server");
+            a.recurse = std::string(value);
         } else if (arg == "+notcp" || arg == "--udp") {
             a.tcp = false;
         } else if (arg == "--index") {
@@ -224,6 +241,17 @@ std::string parse_args(int argc, char** argv, Args& a)
     if (a.opcode != static_cast<std::uint32_t>(wire::OpCode::Resolution) &&
         (!a.indexes.empty() || !a.types.empty()))
         return "--index and --type apply to resolution requests only";
+    if (a.recurse) {
+        // The engine decides transports and flags itself, and asks for all public values.
+        if (a.server)
+            return "--recurse and @SERVER exclude each other";
+        if (a.opcode != static_cast<std::uint32_t>(wire::OpCode::Resolution))
+            return "--recurse resolves handles only (no --opcode)";
+        if (!a.indexes.empty() || !a.types.empty() || a.tcp || !a.public_only || a.auth ||
+            a.digest || a.request_id)
+            return "--recurse takes no --index, --type, --tcp, --no-public-only, --auth, "
+                   "--digest or --request-id";
+    }
     return {};
 }
 
@@ -292,6 +320,123 @@ int report_failure(const Args& a, const std::string& server, const std::string& 
     return code;
 }
 
+/// "HOP 2: 0.NA/88.100.1 -> 127.0.0.1:2641 (UDP): RC_SUCCESS (1); prefix referral to 1 site".
+std::string hop_line(std::size_t n, const recursion::Hop& h)
+{
+    std::string s = ";; HOP " + std::to_string(n) + ": " + h.question + " -> " + h.server +
+                    (h.tcp ? " (TCP)" : " (UDP)") + ": ";
+    if (h.response_code != 0) {
+        const char* name = wire::response_code_name(h.response_code);
+        s += std::string(name ? name : "RC_UNKNOWN") + " (" + std::to_string(h.response_code) + ")";
+        if (!h.note.empty())
+            s += "; " + h.note;
+    } else {
+        s += h.note.empty() ? "no reply" : h.note;
+    }
+    return s;
+}
+
+/// --recurse: resolves through the recursion engine, prints each hop, then the final reply as
+/// a direct query would print it.
+int run_recursive(const Args& a)
+{
+    recursion::RecursionOptions options;
+    std::string_view list = *a.recurse;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string_view item = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        const auto ep = socket::parse_endpoint(item, a.port.value_or(wire::kDefaultPort));
+        if (!ep)
+            return usage_error("bad root server '" + std::string(item) +
+                               "' (an IP address, optionally with :port)");
+        options.roots.push_back(*ep);
+    }
+    if (options.roots.empty())
+        return usage_error("--recurse names no root server");
+    options.udp_timeout_ms = a.timeout_ms;
+    options.udp_tries = a.tries;
+    options.tcp_timeout_ms = a.timeout_ms;
+    recursion::Recursor engine(options);
+    std::vector<recursion::Hop> trace;
+    const std::string handle = a.handle.value_or("");
+    const recursion::Outcome outcome = engine.resolve_traced(handle, trace);
+
+    // The reply that settled the question: the last one for the handle itself.
+    const recursion::Hop* final_hop = nullptr;
+    for (auto it = trace.rbegin(); it != trace.rend(); ++it)
+        if (it->reply && it->question == handle && it->response_code == outcome.response_code) {
+            final_hop = &*it;
+            break;
+        }
+
+    std::string text;
+    nlohmann::json hops = nlohmann::json::array();
+    for (std::size_t i = 0; i < trace.size(); ++i) {
+        const recursion::Hop& h = trace[i];
+        text += hop_line(i + 1, h) + "\n";
+        nlohmann::json j = {
+            {"question", h.question}, {"server", h.server}, {"transport", h.tcp ? "tcp" : "udp"}};
+        if (h.response_code != 0) {
+            j["response_code"] = h.response_code;
+            const char* name = wire::response_code_name(h.response_code);
+            j["response_code_name"] = name ? name : "RC_UNKNOWN";
+        }
+        if (!h.note.empty())
+            j["note"] = h.note;
+        hops.push_back(std::move(j));
+    }
+
+    int code = tools::dig_exit::kSuccess;
+    nlohmann::json result;
+    if (final_hop && !outcome.failed()) {
+        tools::DigExchange x;
+        x.server = final_hop->server;
+        x.tcp = final_hop->tcp;
+        x.question = handle;
+        x.request_id = final_hop->request_id;
+        x.request_header_and_body = final_hop->request_header_and_body;
+        x.reply = *final_hop->reply;
+        const tools::DigFormatOptions fo{a.hex};
+        const tools::DigOutput out = a.json ? tools::format_json(x, fo) : tools::format_text(x, fo);
+        code = out.exit_code;
+        if (a.json)
+            result = nlohmann::json::parse(out.text, nullptr, false);
+        else
+            text += out.text;
+    } else if (!outcome.failed()) {
+        // Settled without a reply for the handle itself: its prefix handle does not exist.
+        const char* name = wire::response_code_name(outcome.response_code);
+        code = outcome.response_code == 1 ? tools::dig_exit::kSuccess : tools::dig_exit::kNegative;
+        text += ";; QUESTION: " + handle + "\n;; RESULT: " + (name ? name : "RC_UNKNOWN") + " (" +
+                std::to_string(outcome.response_code) + "): prefix handle not found\n";
+        result = {{"status", code == 0 ? "success" : "negative"},
+                  {"response_code", outcome.response_code},
+                  {"response_code_name", name ? name : "RC_UNKNOWN"},
+                  {"question", handle}};
+    } else {
+        code = tools::dig_exit::kNetwork;
+        result = {{"status", "recursion-failed"}, {"error", outcome.error}, {"question", handle}};
+    }
+    if (!a.json)
+        text += ";; RECURSION: " + std::to_string(outcome.hops) +
+                (outcome.hops == 1 ? " level, " : " levels, ") + std::to_string(trace.size()) +
+                (trace.size() == 1 ? " exchange" : " exchanges") + "\n";
+    if (a.json) {
+        if (!result.is_object())
+            result = nlohmann::json::object();
+        result["recursion"] = {{"hops", hops}, {"levels", outcome.hops}};
+        if (outcome.failed())
+            result["recursion"]["error"] = outcome.error;
+        text = result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+    if (!a.quiet)
+        std::fputs(text.c_str(), stdout);
+    if (outcome.failed())
+        std::fprintf(stderr, ";; recursion failed: %s\n", outcome.error.c_str());
+    return code;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -303,6 +448,8 @@ int main(int argc, char** argv)
         std::fputs(kUsage, stdout);
         return tools::dig_exit::kSuccess;
     }
+    if (a.recurse)
+        return run_recursive(a);
 
     std::string error;
     const auto server = resolve_server(a, error);

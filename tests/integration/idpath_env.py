@@ -62,18 +62,21 @@ class Daemon:
 
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
                  extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None,
-                 snapshot_interval=None, journal=None):
+                 snapshot_interval=None, journal=None, role="authoritative",
+                 homed=("88.100.1", "88.200.7")):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
         which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
         sets data.snapshot (a path; relative ones are inside the daemon's temp dir), and
         `snapshot_interval` data.snapshot_interval_seconds, and `journal` data.journal (as
-        `snapshot`)."""
+        `snapshot`). `role` is node.role; `data=""` loads no identifier file (a mirror's table
+        comes from its upstream) and `homed` is data.homed_prefixes."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
         self.config = os.path.join(self.tmp.name, "idpathd.yaml")
         self.log = os.path.join(self.tmp.name, "idpathd.log")
-        data = data or SAMPLE
+        data = SAMPLE if data is None else data
+        files = json.dumps([os.path.abspath(data)] if data else [])
         snapshot_yaml = ""
         if snapshot:
             snapshot_yaml = f"  snapshot: {json.dumps(os.path.join(self.tmp.name, snapshot))}\n"
@@ -84,14 +87,14 @@ class Daemon:
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"""node:
   id: it-node
-  role: authoritative
+  role: {role}
 service:
   udp: {json.dumps(list(udp))}
   tcp: {json.dumps(list(tcp))}
   max_udp_datagrams: {max_udp_datagrams}
 {SITE_YAML}data:
-  homed_prefixes: ["88.100.1", "88.200.7"]
-  identifier_files: [{json.dumps(os.path.abspath(data))}]
+  homed_prefixes: {json.dumps(list(homed))}
+  identifier_files: {files}
 {snapshot_yaml}admin:
   socket: {json.dumps(self.socket)}
 {dataplane_yaml(dataplane)}{extra}""")
