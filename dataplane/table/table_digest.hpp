@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/table/table.hpp"
 
@@ -27,6 +28,9 @@ struct TableDigest {
     /// XXH3-64 of the bucket sums: one number for the whole table.
     std::uint64_t total() const noexcept;
 };
+
+/// Adds one record to `d` (a digest of a subset: replication shards).
+void add_to_digest(TableDigest& d, std::string_view key, const RecordView& view) noexcept;
 
 /// Walks every live record. The writer's thread (it reads the shards as laid out now), or a
 /// table no writer changes; O(records), off the hot path.
