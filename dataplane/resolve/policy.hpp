@@ -23,6 +23,11 @@ struct Policy {
     /// Encoded HS_SITE of this node, the body of GET_SITE_INFO answers. Empty: the opcode is
     /// answered RC_OPERATION_NOT_SUPPORTED.
     std::vector<std::uint8_t> site_info;
+    /// Recursive role (docs/recursion.md): any handle in the table is answered, homed or not
+    /// (cached answers are of any prefix); a miss with REC set is punted to the resolver threads
+    /// when the transport can (RequestContext::can_punt), else answered as an authoritative
+    /// node without the data would answer (303 / 301 / 100).
+    bool recursive = false;
 };
 
 /// The policy a reader answers with: a fixed one, or the one a control thread publishes by an

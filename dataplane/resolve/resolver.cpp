@@ -123,6 +123,7 @@ struct Answer {
     bool malformed = false;
     wire::WireError wire_error = wire::WireError::Truncated;
     ByteSpan handle{}; // the handle asked for, as sent (RESOLUTION)
+    bool punt = false; // recursive role: nothing written, the request goes upstream
 };
 
 /// Picks the values a request asks for into `chosen`. Returns the response code that decides
@@ -233,7 +234,7 @@ Answer write_prefix_referral(Reply& r, const table::Table& table, std::string_vi
 
 /// The answer to a decoded RESOLUTION request.
 Answer answer_resolution(Reply& r, const wire::MessageView& m, const wire::ResolutionRequest& req,
-                         const table::Table& table) noexcept
+                         const table::Table& table, const Policy& policy, const RequestContext& ctx) noexcept
 {
     // Key: ASCII-uppercased, HANDLE.NET's default for case-insensitive servers. A slash-less
     // handle "88.100.1" is the prefix handle "0.NA/88.100.1".
@@ -247,6 +248,18 @@ Answer answer_resolution(Reply& r, const wire::MessageView& m, const wire::Resol
         key = {keybuf.data(), kPrefixNamespace.size() + handle.size()};
     }
     const bool public_only = m.header.has(opflag::kPublicOnly);
+
+    if (policy.recursive) {
+        // Cached answers are of any prefix: no homing check on a hit.
+        if (const auto rec = table.find(key))
+            return write_values(r, req, *rec, public_only);
+        if (ctx.can_punt && m.header.has(opflag::kRecursive)) {
+            Answer a;
+            a.punt = true;
+            return a;
+        }
+        // No recursion asked for (or none over this transport): what the table alone says.
+    }
 
     if (key.starts_with(kPrefixNamespace)) {
         if (const auto rec = table.find(key))
@@ -269,14 +282,15 @@ Answer answer_resolution(Reply& r, const wire::MessageView& m, const wire::Resol
     return write_values(r, req, *rec, public_only);
 }
 
-Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& table) noexcept
+Answer resolve_handle(Reply& r, const wire::MessageView& m, const table::Table& table, const Policy& policy,
+                      const RequestContext& ctx) noexcept
 {
     const auto req = wire::decode_resolution_request(m.body);
     if (!req)
         return {write_error(r, ResponseCode::ProtocolError, wire::to_string(req.error())), 0, true, req.error()};
     Answer a = req->type_count > kMaxFilterTypes
                    ? Answer{write_error(r, ResponseCode::ProtocolError, "too many types in the type filter"), 0}
-                   : answer_resolution(r, m, *req, table);
+                   : answer_resolution(r, m, *req, table, policy, ctx);
     a.handle = req->handle;
     return a;
 }
@@ -348,7 +362,12 @@ Outcome resolve(const wire::Envelope& envelope, ByteSpan message, const table::T
         o.wire_error = wire::WireError::BadField;
         a.size = write_error(reply, ResponseCode::ProtocolError, "malformed credential");
     } else if (hdr->opcode == static_cast<std::uint32_t>(wire::OpCode::Resolution)) {
-        a = resolve_handle(reply, *m, table);
+        a = resolve_handle(reply, *m, table, policy, ctx);
+        if (a.punt) {
+            o.punt = true;
+            o.handle = a.handle;
+            return o;
+        }
     } else if (hdr->opcode == static_cast<std::uint32_t>(wire::OpCode::GetSiteInfo)) {
         a = get_site_info(reply, policy);
     } else {
@@ -375,6 +394,27 @@ Outcome resolve(const wire::Envelope& envelope, ByteSpan message, const table::T
         o.malformed = true;
         o.wire_error = a.wire_error;
     }
+    return o;
+}
+
+Outcome answer_error(const wire::Envelope& envelope, ByteSpan message, const Policy& policy,
+                     const RequestContext& ctx, wire::ResponseCode rc, std::string_view text,
+                     MutableByteSpan out) noexcept
+{
+    Outcome o;
+    const auto hdr = wire::decode_header(message);
+    if (message.size() != envelope.message_length || !hdr || !hdr->is_request()) {
+        o.silence = Silence::BadMessage;
+        return o;
+    }
+    o.opcode = hdr->opcode;
+    const auto m = wire::decode_message(message);
+    Reply reply(envelope, *hdr, m ? m->header_and_body : ByteSpan{}, policy, ctx, out);
+    o.size = write_error(reply, rc, text);
+    o.response_code = reply.rc();
+    if (m && hdr->opcode == static_cast<std::uint32_t>(wire::OpCode::Resolution))
+        if (const auto req = wire::decode_resolution_request(m->body))
+            o.handle = req->handle;
     return o;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/resolve/policy.hpp"
@@ -35,6 +36,9 @@ struct Outcome {
     bool malformed = false;
     /// Set when the answer did not fit the transport and an RC_ERROR went instead.
     bool oversize = false;
+    /// Recursive role: the handle is not in the table and the request asked for recursion;
+    /// nothing was written (size 0): the transport hands the request to the resolver threads.
+    bool punt = false;
     wire::WireError wire_error = wire::WireError::Truncated;
     /// Envelope + message octets written to `out` (0 when silent).
     std::size_t size = 0;
@@ -59,6 +63,9 @@ struct RequestContext {
     std::uint32_t now = 0;
     /// True over UDP: an answer past max_message_length becomes "retry over TCP".
     bool udp = false;
+    /// The transport can hand a miss to the resolver threads (Policy::recursive): the kernel
+    /// UDP path with a miss ring, for single-datagram requests.
+    bool can_punt = false;
 };
 
 /// Resolves one complete request message (`message`: MessageLength octets after `envelope`;
@@ -67,6 +74,13 @@ struct RequestContext {
 /// always suffices).
 Outcome resolve(const wire::Envelope& envelope, ByteSpan message, const table::Table& table,
                 const Policy& policy, const RequestContext& ctx, MutableByteSpan out) noexcept;
+
+/// An error reply with response code `rc` and message `text` to a request (what resolve()
+/// writes for its own errors: same envelope, header and RD digest rules). For replies made off
+/// the hot path (the recursive role's resolver threads). Silent when the request is unreadable.
+Outcome answer_error(const wire::Envelope& envelope, ByteSpan message, const Policy& policy,
+                     const RequestContext& ctx, wire::ResponseCode rc, std::string_view text,
+                     MutableByteSpan out) noexcept;
 
 /// A buffer this size holds any reply.
 inline constexpr std::size_t kReplyBufferSize = wire::kEnvelopeSize + wire::kMaxMessageLength;

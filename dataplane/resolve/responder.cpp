@@ -46,7 +46,9 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
     }
 
     const Policy& policy = policy_.get();
-    const RequestContext ctx{policy.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true};
+    // A reassembled request is not in one payload the miss ring could carry: answered here.
+    const RequestContext ctx{policy.max_udp_datagrams * wire::kMaxUdpChunk, now_unix, true,
+                             can_punt_ && !reassembled};
     return finish(resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize}), true,
                   reassembled ? wire::kEnvelopeSize + message.size() : payload.size(), reassembled);
 }
@@ -74,12 +76,14 @@ Responder::Reply Responder::finish(const Outcome& o, bool udp, std::size_t reque
     outcome_ = o;
     outcome_.request_bytes = static_cast<std::uint32_t>(request_bytes);
     outcome_.multi_datagram = reassembled;
-    if (!o.answered()) {
+    if (!o.answered() || o.punt) {
         last_ = {};
         last_.outcome = &outcome_;
+        last_.punt = o.punt;
         return last_;
     }
     last_.outcome = &outcome_;
+    last_.punt = false;
     last_.bytes = ByteSpan{out_.get(), o.size};
     last_.datagrams = udp ? wire::datagram_count(o.size - wire::kEnvelopeSize) : 1;
     stats_.datagrams_out.add(last_.datagrams);

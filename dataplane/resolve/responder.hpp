@@ -35,6 +35,8 @@ public:
         /// a chunk of a multi-datagram request kept for reassembly, or one the reassembler
         /// refused.
         const Outcome* outcome = nullptr;
+        /// Recursive role: nothing to send now; the request goes to the resolver threads.
+        bool punt = false;
         bool empty() const noexcept { return bytes.empty(); }
     };
 
@@ -52,6 +54,8 @@ public:
                  std::uint32_t now_unix, bool reassembled = false) noexcept;
 
     void expire(std::uint64_t now_ms) { reassembler_.expire(now_ms); }
+    /// Lets on_udp() punt misses of single-datagram requests (the caller has a miss ring).
+    void set_can_punt(bool on) noexcept { can_punt_ = on; }
     const wire::Reassembler& reassembler() const noexcept { return reassembler_; }
 
 private:
@@ -64,6 +68,7 @@ private:
     std::unique_ptr<std::uint8_t[]> out_;
     Reply last_;
     Outcome outcome_;
+    bool can_punt_ = false;
 };
 
 } // namespace idpath::resolve

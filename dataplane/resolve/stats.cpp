@@ -21,6 +21,11 @@ void ResolveStats::count(const Outcome& o) noexcept
         silenced[static_cast<std::size_t>(o.silence)].add();
         return;
     }
+    if (o.punt) {
+        // Answered later by a resolver thread, which counts its own replies.
+        punted.add();
+        return;
+    }
     answers.add();
     values_out.add(o.values);
     if (o.oversize)

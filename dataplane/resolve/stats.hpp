@@ -26,6 +26,8 @@ struct alignas(kCacheLine) ResolveStats {
     Counter malformed;        // by any wire error; see `wire_errors`
     Counter oversize_for_udp; // answers replaced by "use TCP" errors
     Counter send_errors;      // the transport could not send
+    Counter punted;           // recursive role: misses handed to the resolver threads
+    Counter punt_dropped;     // misses lost: the thread's miss ring was full
     std::array<Counter, kCountedResponseCodes.size()> by_rc;
     std::array<Counter, static_cast<std::size_t>(Silence::Count_)> silenced;
     std::array<Counter, static_cast<std::size_t>(wire::WireError::Count_)> wire_errors;

@@ -97,7 +97,10 @@ Result<bool, std::string> UdpServer::start()
                                                           stopping_, log,
                                                           index < options_.probes.size()
                                                               ? options_.probes[index]
-                                                              : querylog::ProbeTarget{}));
+                                                              : querylog::ProbeTarget{},
+                                                          index < options_.miss_rings.size()
+                                                              ? options_.miss_rings[index]
+                                                              : nullptr));
             if (options_.reclaimer != nullptr) {
                 const unsigned id = options_.reclaimer->register_thread();
                 if (id == Reclaimer::kNoId)

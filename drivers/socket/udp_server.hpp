@@ -30,6 +30,7 @@
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/table.hpp"
 #include "drivers/socket/address.hpp"
+#include "drivers/socket/miss_ring.hpp"
 #include "drivers/socket/socket_setup.hpp"
 #include "drivers/socket/unique_fd.hpp"
 
@@ -55,6 +56,9 @@ struct UdpServerOptions {
     /// Probe (dataplane/querylog/probe.hpp): each serving thread's probe ring, in the same
     /// order; requests and replies are captured as IP packets with synthesized headers.
     std::vector<querylog::ProbeTarget> probes;
+    /// Recursive role (docs/recursion.md): each serving thread's miss ring, in the same order;
+    /// they must outlive the server. Threads without one (or with null) never punt.
+    std::vector<MissRing*> miss_rings;
 };
 
 class UdpWorker;

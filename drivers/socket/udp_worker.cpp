@@ -65,7 +65,7 @@ struct UdpWorker::TxSlot {
 UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
                      const TableSource& table_source, int wake_fd,
                      const std::atomic<bool>& stopping, querylog::Target log,
-                     querylog::ProbeTarget probe)
+                     querylog::ProbeTarget probe, MissRing* misses)
     : fd_(std::move(fd)),
       pktinfo_(pktinfo),
       batch_(batch),
@@ -80,8 +80,10 @@ UdpWorker::UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::Poli
       tx_msgs_(tx_.size()),
       tx_iov_(tx_.size()),
       log_(log.ring, log.source, log.heartbeat_ns),
-      probe_(probe)
+      probe_(probe),
+      misses_(misses)
 {
+    responder_.set_can_punt(misses_ != nullptr);
     if (const auto local = local_endpoint(fd_.get())) {
         const wire::SourceKey k = source_key(*local);
         local_.server = k.address;
@@ -172,6 +174,10 @@ void UdpWorker::handle_batch(unsigned count) noexcept
             *table, client, ByteSpan{slot.data.data(), length}, now_unix, now_ms);
         if (log_.enabled() && reply.outcome != nullptr)
             log_query(h, client, *reply.outcome, reply.empty() ? 0 : reply.datagrams, rx_ns);
+        if (reply.punt) {
+            punt(slot, h, length);
+            continue;
+        }
         if (reply.empty())
             continue;
         prepare_reply_control(slot, h);
@@ -269,6 +275,24 @@ void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noex
             return;
         }
     }
+}
+
+void UdpWorker::punt(RxSlot& slot, const msghdr& received, std::size_t length) noexcept
+{
+    Miss* m = misses_ != nullptr ? misses_->claim() : nullptr;
+    if (m == nullptr || length > m->payload.size()) {
+        stats_.punt_dropped.add();
+        return;
+    }
+    prepare_reply_control(slot, received);
+    std::memcpy(&m->client, &slot.peer, slot.peer_length);
+    m->client_length = slot.peer_length;
+    std::memcpy(m->control.data(), slot.reply_control.data(), slot.reply_control_length);
+    m->control_length = static_cast<std::uint32_t>(slot.reply_control_length);
+    m->fd = fd_.get();
+    std::memcpy(m->payload.data(), slot.data.data(), length);
+    m->length = static_cast<std::uint32_t>(length);
+    misses_->push();
 }
 
 void UdpWorker::queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept

@@ -28,6 +28,7 @@
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/table.hpp"
 #include "dataplane/wire/constants.hpp"
+#include "drivers/socket/miss_ring.hpp"
 #include "drivers/socket/udp_server.hpp"
 #include "drivers/socket/unique_fd.hpp"
 
@@ -38,10 +39,12 @@ public:
     /// `pktinfo`: the socket is bound to a wildcard address; replies must leave from the address
     /// each query was sent to. `wake_fd` becomes readable when `stopping` is set. `log`: where
     /// this thread's query records go (a null ring: nowhere); `probe`: where its sampled
-    /// requests and replies go, as IP packets (a null ring: nowhere).
+    /// requests and replies go, as IP packets (a null ring: nowhere). `misses`: where requests
+    /// the table cannot answer go in the recursive role (null: answered from the table alone).
     UdpWorker(UniqueFd fd, bool pktinfo, std::size_t batch, resolve::PolicyRef policy,
               const TableSource& table_source, int wake_fd, const std::atomic<bool>& stopping,
-              querylog::Target log = {}, querylog::ProbeTarget probe = {});
+              querylog::Target log = {}, querylog::ProbeTarget probe = {},
+              MissRing* misses = nullptr);
     ~UdpWorker();
     UdpWorker(const UdpWorker&) = delete;
     UdpWorker& operator=(const UdpWorker&) = delete;
@@ -77,6 +80,7 @@ private:
                    std::uint64_t rx_ns) noexcept;
     querylog::ProbeUdpPeers probe_peers(const msghdr& received, const wire::SourceKey& client) const noexcept;
     void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
+    void punt(RxSlot& slot, const msghdr& received, std::size_t length) noexcept;
     void flush() noexcept;
 
     UniqueFd fd_;
@@ -103,6 +107,7 @@ private:
     querylog::Probe probe_;
     /// The socket's own address: a query's server end unless IP(V6)_PKTINFO says better.
     querylog::Peer local_;
+    MissRing* misses_ = nullptr;
 };
 
 } // namespace idpath::socket

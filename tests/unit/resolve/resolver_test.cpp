@@ -25,10 +25,11 @@ protected:
 
     test::Reply run_raw(const wire::Envelope& env, ByteSpan message, bool udp = true)
     {
-        const RequestContext ctx{udp ? policy_.max_udp_datagrams * wire::kMaxUdpChunk : wire::kMaxMessageLength, kNow, udp};
+        const RequestContext ctx{udp ? policy_.max_udp_datagrams * wire::kMaxUdpChunk : wire::kMaxMessageLength, kNow, udp,
+                                 can_punt_};
         test::Reply r;
         r.outcome = resolve(env, message, *table_, policy_, ctx, {out_.get(), kReplyBufferSize});
-        if (!r.outcome.answered())
+        if (!r.outcome.answered() || r.outcome.punt)
             return r;
         const ByteSpan bytes(out_.get(), r.outcome.size);
         r.envelope = *wire::decode_envelope(bytes);
@@ -57,6 +58,7 @@ protected:
 
     std::shared_ptr<const table::Table> table_ = test::small_table();
     Policy policy_;
+    bool can_punt_ = false;
     std::unique_ptr<std::uint8_t[]> out_{new std::uint8_t[kReplyBufferSize]};
 };
 
@@ -126,6 +128,89 @@ TEST_F(ResolverTest, PrefixNotHomedIs301)
 {
     EXPECT_EQ(run(make_request("88.200.1/abc")).header.response_code, 301u);
     EXPECT_EQ(run(make_request("88.100/abc")).header.response_code, 301u);
+}
+
+// ---- recursive role (docs/recursion.md) ----
+
+constexpr std::uint32_t kNoRec = 0x09000000; // CA|PO, REC clear
+
+TEST_F(ResolverTest, RecursiveHitIsAnsweredWhateverThePrefix)
+{
+    policy_.recursive = true;
+    policy_.primary = false;
+    can_punt_ = true;
+    auto b = table::TableBuilder();
+    b.add("88.555/cached", {test::value(1, "URL", "https://example.org/c")});
+    table_ = std::move(b).build(); // 88.555 homed by nobody: a cached answer
+    const auto r = run(make_request("88.555/CACHED"));
+    EXPECT_EQ(r.header.response_code, 1u);
+    EXPECT_EQ(indexes(r), (std::vector<std::uint32_t>{1}));
+    EXPECT_EQ(r.header.op_flags & wire::opflag::kAuthoritative, 0u);
+    EXPECT_FALSE(r.outcome.punt);
+    // Filters apply to cached records as to any.
+    EXPECT_EQ(run(make_request("88.555/cached", 0x19000000, {7}, {})).header.response_code, 200u);
+}
+
+TEST_F(ResolverTest, RecursiveMissWithRecIsPuntedAndWritesNothing)
+{
+    policy_.recursive = true;
+    can_punt_ = true;
+    for (const char* h : {"88.200.1/abc", "88.100.1/nope", "0.NA/88.777", "88.777"}) {
+        SCOPED_TRACE(h);
+        out_[0] = 0xee;
+        const auto req = make_request(h); // outcome.handle points into it
+        const auto r = run(req);
+        EXPECT_TRUE(r.outcome.punt);
+        EXPECT_TRUE(r.outcome.answered());
+        EXPECT_EQ(r.outcome.size, 0u);
+        EXPECT_EQ(out_[0], 0xee);
+        EXPECT_EQ(as_string_view(r.outcome.handle), h);
+    }
+}
+
+TEST_F(ResolverTest, RecursiveMissWithoutRecOrPuntIsAnsweredFromTheTable)
+{
+    policy_.recursive = true;
+    // REC clear: what the table alone says (301 not homed, 100 homed, 303 referral).
+    can_punt_ = true;
+    EXPECT_EQ(run(make_request("88.200.1/abc", kNoRec)).header.response_code, 301u);
+    EXPECT_EQ(run(make_request("88.100.1/nope", kNoRec)).header.response_code, 100u);
+    EXPECT_EQ(run(make_request("0.NA/88.777", kNoRec)).header.response_code, 303u);
+    // REC set but the transport cannot punt (TCP, DPDK, a reassembled request): the same.
+    can_punt_ = false;
+    const auto r = run(make_request("88.200.1/abc"));
+    EXPECT_FALSE(r.outcome.punt);
+    EXPECT_EQ(r.header.response_code, 301u);
+    EXPECT_EQ(run(make_request("88.100.1/abc")).header.response_code, 1u);
+}
+
+TEST_F(ResolverTest, AuthoritativeNodeNeverPunts)
+{
+    can_punt_ = true;
+    const auto r = run(make_request("88.200.1/abc"));
+    EXPECT_FALSE(r.outcome.punt);
+    EXPECT_EQ(r.header.response_code, 301u);
+}
+
+TEST_F(ResolverTest, AnswerErrorWritesAnErrorToTheRequest)
+{
+    policy_.primary = false;
+    const auto req = make_request("88.200.1/abc");
+    const auto msg = req.message();
+    const RequestContext ctx{policy_.max_udp_datagrams * wire::kMaxUdpChunk, kNow, true};
+    const Outcome o = answer_error(req.envelope, msg, policy_, ctx, ResponseCode::Error, "recursion failed: x",
+                                   {out_.get(), kReplyBufferSize});
+    ASSERT_TRUE(o.answered());
+    EXPECT_EQ(o.response_code, 2u);
+    EXPECT_EQ(as_string_view(o.handle), "88.200.1/abc");
+    const ByteSpan bytes(out_.get(), o.size);
+    const auto m = wire::decode_message(bytes.subspan(wire::kEnvelopeSize));
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->header.response_code, 2u);
+    EXPECT_EQ(m->header.opcode, 1u);
+    const auto body = wire::decode_response_body(m->header, m->body);
+    ASSERT_TRUE(body.ok());
+    EXPECT_EQ(body->error.message, "recursion failed: x");
 }
 
 TEST_F(ResolverTest, PublicOnlyDropsRestrictedValues)

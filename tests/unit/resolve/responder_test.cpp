@@ -33,6 +33,29 @@ TEST_F(ResponderTest, SingleDatagramAnswer)
     EXPECT_EQ(stats_.datagrams_out.get(), 1u);
 }
 
+TEST_F(ResponderTest, RecursiveMissIsPuntedOverUdpOnlyWhenAllowed)
+{
+    policy_.recursive = true;
+    const auto req = make_request("88.200.1/abc");
+    // No miss ring: answered from the table (301), as TCP always is.
+    auto reply = responder_.on_udp(*table_, src_, req.bytes, 1800000000, 0);
+    EXPECT_FALSE(reply.punt);
+    EXPECT_FALSE(reply.empty());
+    responder_.set_can_punt(true);
+    reply = responder_.on_udp(*table_, src_, req.bytes, 1800000000, 0);
+    EXPECT_TRUE(reply.punt);
+    EXPECT_TRUE(reply.empty());
+    ASSERT_NE(reply.outcome, nullptr);
+    EXPECT_TRUE(reply.outcome->punt);
+    EXPECT_EQ(stats_.punted.get(), 1u);
+    EXPECT_EQ(stats_.answers.get(), 1u); // the 301 only: a punt is answered elsewhere
+    EXPECT_EQ(stats_.requests.get(), 2u);
+    const wire::Envelope env = req.envelope;
+    reply = responder_.on_tcp(*table_, env, req.message(), 1800000000);
+    EXPECT_FALSE(reply.punt);
+    EXPECT_EQ(reply.outcome->response_code, 301u);
+}
+
 TEST_F(ResponderTest, MultiDatagramAnswerSplitsAt492)
 {
     const auto req = make_request("88.100.1/big");

@@ -1,5 +1,8 @@
 // UdpServer over real loopback sockets, queried with the blocking client.
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -158,6 +161,88 @@ TEST_F(UdpServerTest, WildcardSocketAnswersFromTheAddressQueried)
     const auto r = test::query(options(*ep), make_request("88.100.1/abc", 45));
     ASSERT_TRUE(r);
     EXPECT_EQ(decode_answer(r->message).header.response_code, 1u);
+}
+
+TEST_F(UdpServerTest, RecursiveMissesArePuntedWithWhatTheReplyNeeds)
+{
+    // Recursive role: a miss with REC goes to the thread's miss ring with the client address,
+    // the local address it came to and the socket; a reply sent from another thread with them
+    // reaches a connected client from 127.0.0.2.
+    policy_.recursive = true;
+    MissRing ring(64);
+    UdpServerOptions o;
+    o.listen = {*parse_endpoint("0.0.0.0:0", 0)};
+    o.miss_rings = {&ring};
+    server_ = std::make_unique<UdpServer>(o, policy_, [this] { return table_.get(); });
+    ASSERT_TRUE(server_->start().ok());
+    const std::uint16_t port = server_->bound().front().port();
+
+    const int client = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(client, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(0x7f000002);
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    const auto request = make_request("77.7/elsewhere", 99);
+    ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+
+    Miss miss;
+    bool taken = false;
+    for (int i = 0; i < 200 && !(taken = ring.take(miss)); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(taken);
+    EXPECT_EQ(miss.length, request.size());
+    EXPECT_TRUE(std::equal(request.begin(), request.end(), miss.payload.begin()));
+    EXPECT_GT(miss.control_length, 0u);
+    EXPECT_EQ(total(&resolve::ResolveStats::punted), 1u);
+    EXPECT_EQ(total(&resolve::ResolveStats::answers), 0u);
+
+    const std::uint8_t reply[] = {'o', 'k'};
+    iovec iov{const_cast<std::uint8_t*>(reply), sizeof reply};
+    msghdr h{};
+    h.msg_name = &miss.client;
+    h.msg_namelen = miss.client_length;
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    h.msg_control = miss.control.data();
+    h.msg_controllen = miss.control_length;
+    ASSERT_EQ(::sendmsg(miss.fd, &h, 0), 2);
+    timeval tv{1, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::uint8_t got[8];
+    EXPECT_EQ(::recv(client, got, sizeof got, 0), 2); // a connected socket: only from 127.0.0.2
+    ::close(client);
+}
+
+TEST_F(UdpServerTest, AFullMissRingDropsAndCounts)
+{
+    policy_.recursive = true;
+    MissRing ring(2);
+    UdpServerOptions o;
+    o.listen = {test::loopback(AF_INET)};
+    o.miss_rings = {&ring};
+    server_ = std::make_unique<UdpServer>(o, policy_, [this] { return table_.get(); });
+    ASSERT_TRUE(server_->start().ok());
+    const int client = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(client, 0);
+    const Endpoint ep = server_->bound().front();
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        const auto request = make_request("77.7/x" + std::to_string(i), i + 1);
+        ASSERT_EQ(::sendto(client, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&ep.storage),
+                           ep.length),
+                  static_cast<ssize_t>(request.size()));
+    }
+    for (int i = 0; i < 200 && (total(&resolve::ResolveStats::punted) < 5 ||
+                                total(&resolve::ResolveStats::punt_dropped) < 3); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(total(&resolve::ResolveStats::punted), 5u); // decided; the ring took two
+    EXPECT_EQ(total(&resolve::ResolveStats::punt_dropped), 3u);
+    Miss miss;
+    EXPECT_TRUE(ring.take(miss));
+    EXPECT_TRUE(ring.take(miss));
+    EXPECT_FALSE(ring.take(miss));
+    ::close(client);
 }
 
 TEST_F(UdpServerTest, SeveralThreadsShareOnePort)
