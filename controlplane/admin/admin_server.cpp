@@ -168,7 +168,7 @@ void AdminServer::serve_one(int fd)
 int default_timeout_ms(std::string_view command)
 {
     const std::string_view verb = command.substr(0, command.find(' '));
-    const bool long_running = verb == "reload" || verb == "snapshot" || verb == "update";
+    const bool long_running = verb == "reload" || verb == "snapshot" || verb == "update" || verb == "sync";
     return long_running ? kLongCommandTimeoutMs : AdminServer::kIoTimeoutMs;
 }
 

@@ -12,11 +12,15 @@
 #include "controlplane/admin/admin_server.hpp"
 #include "controlplane/app/dpdk_mode.hpp"
 #include "controlplane/app/mirror_setup.hpp"
+#include "controlplane/app/recursion_service.hpp"
+#include "controlplane/app/replication_ports.hpp"
 #include "controlplane/app/stats_json.hpp"
 #include "controlplane/app/table_source.hpp"
 #include "controlplane/journal/journal_table.hpp"
 #include "controlplane/journal/txn_mark.hpp"
 #include "controlplane/log/log.hpp"
+#include "controlplane/replication/repl_client.hpp"
+#include "controlplane/replication/repl_server.hpp"
 #include "controlplane/snapshot/snapshot_file.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/base/bytes_text.hpp"
@@ -104,6 +108,15 @@ resolve::Policy policy_from(const config::Config& cfg)
         p.site_serial = cfg.site.info.serial;
         p.site_info = wire::encode_site_info(cfg.site.info);
     }
+    // A mirror's answers are not authoritative, whatever its site says (HANDLE.NET mirrors
+    // answer without AT).
+    if (cfg.node.role == "mirror")
+        p.primary = false;
+    // A recursive node answers anything it holds, cached from elsewhere: never authoritative.
+    if (cfg.node.role == "recursive") {
+        p.recursive = true;
+        p.primary = false;
+    }
     return p;
 }
 
@@ -185,9 +198,12 @@ Result<bool, std::string> Daemon::start()
                 uo.query_logs.push_back(mirror_->add_source("udp-" + std::to_string(i)));
                 uo.probes.push_back(mirror_->add_probe_source("udp-" + std::to_string(i)));
             }
+        if (cfg_.node.role == "recursive")
+            make_miss_rings(uo);
         udp_ = std::make_unique<socket::UdpServer>(uo, resolve::PolicyRef(policy_), source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
+        start_recursion();
         if (mirror_) {
             const auto stats = udp_->query_log_stats();
             for (std::size_t i = 0; i < uo.query_logs.size() && i < stats.size(); ++i)
@@ -239,6 +255,8 @@ Result<bool, std::string> Daemon::start()
                                     {"table_source", table_source_},
                                     {"handles", std::to_string(table_->size())}});
     }
+    if (auto r = start_replication(); !r)
+        return Err{r.error()};
     // Last: an admin socket that answers means every listener and worker is serving. From then
     // on a reload may replace cfg_, so it is not read here without the mutex.
     const std::string admin_socket = cfg_.admin.socket;
@@ -253,6 +271,8 @@ Result<bool, std::string> Daemon::start()
 
 void Daemon::stop()
 {
+    // Replication first: nothing applies to the table or reads it for a mirror while it goes.
+    stop_replication();
     if (schedule_thread_.joinable()) {
         {
             const std::lock_guard lock(schedule_mutex_);
@@ -261,6 +281,8 @@ void Daemon::stop()
         schedule_wake_.notify_all();
         schedule_thread_.join();
     }
+    // The resolver threads answer on the UDP threads' sockets and write the table: before both.
+    stop_recursion();
     if (udp_)
         udp_->stop();
     if (tcp_)
@@ -349,7 +371,10 @@ Result<std::string, std::string> Daemon::reload_locked(std::chrono::steady_clock
     auto old_policy = std::move(policy_owner_);
     policy_owner_ = std::make_shared<const resolve::Policy>(policy_from(next));
     policy_.store(policy_owner_.get(), std::memory_order_seq_cst);
+    if (recursion_)
+        recursion_->set_policy(*policy_owner_);
     publish(std::move(built->table));
+    preload_prefix_routes();
     old_policy.reset();
     table_source_ = built->source;
     load_report_ = built->report;
@@ -379,6 +404,7 @@ void Daemon::publish(std::shared_ptr<table::Table> next)
         dpdk_->publish(next.get());
     // No reader can hold the old generation any more: it is freed here (off the hot path).
     table_ = std::move(next);
+    cached_keys_.clear(); // cached answers went with it
     ++generation_;
 }
 
@@ -572,6 +598,8 @@ std::string Daemon::handle_admin(std::string_view command)
         return update(arg);
     if (verb == "snapshot")
         return snapshot_command(arg);
+    if (verb == "sync")
+        return sync_command(arg);
     const std::lock_guard lock(mutex_);
     if (verb == "digest")
         return table_ ? "ok\n" + digest_json(table::digest(*table_)) + "\n" : "error: no table\n";
@@ -581,7 +609,8 @@ std::string Daemon::handle_admin(std::string_view command)
         return lookup_json(arg);
     }
     return "error: unknown command '" + std::string(verb) +
-           "' (status, stats, mirror, digest, lookup HANDLE, reload, update FILE, snapshot save [FILE], ping)\n";
+           "' (status, stats, mirror, digest, lookup HANDLE, reload, update FILE, snapshot save [FILE], "
+           "sync status|now, ping)\n";
 }
 
 std::string Daemon::status_json() const
@@ -619,10 +648,17 @@ std::string Daemon::status_json() const
                    {"last_unix", last_reload_unix_},
                    {"last_result", last_reload_result_.empty() ? json(nullptr) : json(last_reload_result_)}};
     j["listen"] = {{"udp", udp_ ? endpoints_json(udp_->bound()) : json::array()},
-                   {"tcp", tcp_ ? endpoints_json(tcp_->bound()) : json::array()}};
+                   {"tcp", tcp_ ? endpoints_json(tcp_->bound()) : json::array()},
+                   {"replication", repl_server_ ? endpoints_json(repl_server_->bound()) : json::array()}};
     j["dataplane"] = dpdk_ ? dpdk_->status() : json{{"mode", "sockets"}};
+    j["replication"] = {
+        {"mirror", repl_client_ ? json::parse(repl_client_->status_json()) : json(nullptr)},
+        {"upstream_service", repl_server_ ? json::parse(repl_server_->stats_json()) : json(nullptr)},
+        {"applied", repl_ports_ ? json::parse(repl_ports_->stats_json()) : json(nullptr)}};
+    j["recursion"] = recursion_ ? json::parse(recursion_json()) : json(nullptr);
     const resolve::Policy& policy = *policy_owner_;
     j["policy"] = {{"primary", policy.primary},
+                   {"recursive", policy.recursive},
                    {"site_serial", policy.site_serial},
                    {"max_udp_datagrams", policy.max_udp_datagrams},
                    {"expiration_seconds", policy.expiration_seconds}};
@@ -652,6 +688,8 @@ std::string Daemon::stats_json() const
     j["total"] = total;
     j["threads"] = threads;
     j["table"] = table_json(table_.get());
+    if (recursion_)
+        j["recursion"] = json::parse(recursion_json());
     if (mirror_)
         j["mirror"] = mirror_->stats_json();
     if (tcp_) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,8 @@
 namespace idpath::socket {
 class UdpServer;
 class TcpServer;
+class MissRing;
+struct UdpServerOptions;
 } // namespace idpath::socket
 namespace idpath::admin {
 class AdminServer;
@@ -33,7 +36,14 @@ class AdminServer;
 namespace idpath::app {
 class DpdkMode;
 class MirrorSetup;
+class ReplicationPorts;
+class RecursionService;
+struct CacheEntry;
 } // namespace idpath::app
+namespace idpath::replication {
+class ReplicationServer;
+class ReplicationClient;
+} // namespace idpath::replication
 
 namespace idpath::app {
 
@@ -72,6 +82,31 @@ public:
     std::string handle_admin(std::string_view command);
 
 private:
+    friend class ReplicationPorts; // the table, journal and grace periods, under mutex_
+
+    /// Replication (docs/replication.md): the mirror role's client when replication.upstream is
+    /// set, the upstream service when replication.serve.listen is. Errors name key and file.
+    Result<bool, std::string> start_replication();
+    void stop_replication();
+    /// `sync status`, `sync now`: the mirror's replication state and its proof of equality.
+    std::string sync_command(std::string_view args);
+
+    /// Recursive role (docs/recursion.md, daemon_recursion.cpp): one miss ring per UDP serving
+    /// thread into `uo`, before the UDP server starts; the resolver threads after it.
+    void make_miss_rings(socket::UdpServerOptions& uo);
+    void start_recursion();
+    void stop_recursion();
+    /// Gives the engine the sites of every 0.NA/<prefix> record in the table (HS_SITE,
+    /// HS_SITE.6) so it asks them without asking the roots. With mutex_ held or before serving.
+    void preload_prefix_routes();
+    /// The resolver threads' cache writes into the serving table: one lock and one grace period
+    /// per batch. Only keys inserted here (cached_keys_) are ever erased or replaced.
+    std::vector<std::string> cache_insert(const std::vector<CacheEntry>& entries);
+    std::size_t cache_erase(const std::vector<std::string>& keys);
+    /// `stats` / `status`: the engine's counters and the service's, with the serving threads'
+    /// punts. With mutex_ held or not (reads counters only).
+    std::string recursion_json() const;
+
     Result<std::string, std::string> reload_locked(std::chrono::steady_clock::time_point begin);
     void publish(std::shared_ptr<table::Table> next);
     /// Returns once no reader (socket thread, DPDK worker) can hold what the table's writer
@@ -128,6 +163,12 @@ private:
     std::unique_ptr<admin::AdminServer> admin_;
     std::unique_ptr<DpdkMode> dpdk_;
     std::unique_ptr<MirrorSetup> mirror_; // null: no sink configured
+    std::unique_ptr<ReplicationPorts> repl_ports_;                // null: no replication
+    std::unique_ptr<replication::ReplicationServer> repl_server_; // null: not an upstream
+    std::unique_ptr<replication::ReplicationClient> repl_client_; // null: not a mirror
+    std::vector<std::unique_ptr<socket::MissRing>> miss_rings_; // one per UDP thread; recursive role
+    std::unique_ptr<RecursionService> recursion_;                 // null: not recursive
+    std::unordered_set<std::string> cached_keys_; // table keys the recursion cache put in table_
     std::chrono::steady_clock::time_point started_;
 };
 

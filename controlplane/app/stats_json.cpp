@@ -23,6 +23,8 @@ json resolve_stats_json(const resolve::ResolveStats& s)
     j["malformed"] = s.malformed.get();
     j["oversize_answers"] = s.oversize_for_udp.get();
     j["send_errors"] = s.send_errors.get();
+    j["punted"] = s.punted.get();
+    j["punt_dropped"] = s.punt_dropped.get();
     json rc = json::object();
     for (std::size_t i = 0; i + 1 < resolve::kCountedResponseCodes.size(); ++i) {
         const std::uint32_t code = resolve::kCountedResponseCodes[i];

@@ -97,6 +97,46 @@ struct Config {
         std::uint32_t idle_sleep_us = 0; // 0: busy-poll
     } dataplane;
 
+    /// HANDLE.NET replication (docs/replication.md): the mirror role's client (upstream set)
+    /// and serving as an upstream (serve.listen set). Every key is init-only.
+    struct Replication {
+        std::string upstream;      // "a.b.c.d[:port]" / "[v6][:port]"; empty: not a mirror
+        std::string upstream_key;  // the upstream server's public key file
+        std::string admin;         // "300:0.NA/88.100.1": whom this node authenticates as
+        std::string admin_key;     // its private key (HS_PUBKEY) or secret (HS_SECKEY) file
+        std::string auth = "HS_PUBKEY"; // HS_PUBKEY | HS_SECKEY
+        std::string state;         // the replication state file
+        std::uint32_t interval_seconds = 5;
+        std::uint32_t num_servers = 1; // sharded replication: this node pulls the handles that
+        std::uint32_t server_num = 0;  // hash to server_num of num_servers
+        std::uint32_t hash_type = 2;   // what the shard hash covers (0 prefix, 1 suffix, 2 handle)
+        std::uint32_t timeout_ms = 30000;
+        std::uint32_t backoff_min_ms = 1000;
+        std::uint32_t backoff_max_ms = 300000;
+        bool allow_signed_blocks = false; // accept a pre-2.8 primary's signed-plaintext stream
+        struct Serve {
+            std::vector<socket::Endpoint> listen; // empty: not an upstream
+            std::string key;                      // this server's private key file
+            std::vector<std::string> admins;      // "300:0.NA/88.100.1[ KEYFILE]"
+            std::uint32_t max_connections = 16;
+        } serve;
+    } replication;
+
+    /// The recursive role (node.role recursive, docs/recursion.md): UDP misses resolved from the
+    /// root servers down and cached. Every key is init-only.
+    struct Recursion {
+        std::vector<socket::Endpoint> roots; // the global / top-level service to start from
+        std::uint32_t threads = 2;           // resolver threads
+        std::uint32_t udp_timeout_ms = 1000; // per UDP try upstream
+        std::uint32_t udp_tries = 2;         // before TCP
+        std::uint32_t tcp_timeout_ms = 5000;
+        std::uint32_t max_hops = 10;
+        std::uint32_t max_ttl = 172800;      // caps every value TTL (HANDLE.NET: 2 days)
+        std::uint32_t negative_ttl = 60;     // 100 / 200 kept this long; 0: not at all
+        std::uint32_t cache_entries = 1000000;
+        std::uint32_t ring_entries = 4096;   // per UDP serving thread
+    } recursion;
+
     /// The log mirror (docs/log-mirror.md): every query's record, heartbeats and control-plane
     /// events to the sinks configured here. A sink is on when its destination key is set; the
     /// mirror is on when any sink is, or the probe. Every key is init-only for now.

@@ -81,6 +81,8 @@ public:
         check_listeners();
         check_mirror();
         check_snapshot_schedule();
+        check_replication();
+        check_recursion();
     }
 
 private:
@@ -153,6 +155,64 @@ private:
         if (d.snapshot_interval_seconds != 0 && d.snapshot.empty())
             cx_.error(parent_mark("data.snapshot_interval_seconds"), "data.snapshot_interval_seconds",
                       "scheduled snapshots need data.snapshot: name the file to save to");
+    }
+
+    // The mirror role and serving as an upstream need their keys together.
+    void check_replication()
+    {
+        const auto& r = cx_.config.replication;
+        const bool mirror = cx_.config.node.role == "mirror";
+        const YAML::Mark at = parent_mark("replication.upstream");
+        if (mirror && r.upstream.empty())
+            cx_.error(parent_mark("node.role"), "replication.upstream",
+                      "node.role is mirror: name the upstream to replicate from");
+        if (!mirror && !r.upstream.empty())
+            cx_.error(at, "node.role", "replication.upstream is set but node.role is not mirror");
+        if (mirror && !r.upstream.empty()) {
+            if (r.upstream_key.empty())
+                cx_.error(at, "replication.upstream_key",
+                          "a mirror needs the upstream's public key: the stream's TLS certificate is checked against it");
+            if (r.admin.empty() || r.admin_key.empty())
+                cx_.error(at, r.admin.empty() ? "replication.admin" : "replication.admin_key",
+                          "a mirror authenticates as a replication admin: name replication.admin and replication.admin_key");
+            if (r.state.empty())
+                cx_.error(at, "replication.state", "a mirror needs replication.state to resume after a restart");
+        }
+        if (r.server_num >= r.num_servers)
+            cx_.error(parent_mark("replication.server_num"), "replication.server_num",
+                      "must be below replication.num_servers");
+        if (!r.serve.listen.empty()) {
+            const YAML::Mark sat = parent_mark("replication.serve.listen");
+            if (r.serve.key.empty())
+                cx_.error(sat, "replication.serve.key", "serving replication needs this server's private key");
+            if (r.serve.admins.empty())
+                cx_.error(sat, "replication.serve.admins", "serving replication needs at least one replication admin");
+            if (cx_.config.data.journal.empty())
+                cx_.error(sat, "data.journal",
+                          "serving replication needs data.journal: the transaction log mirrors pull is the journal");
+        }
+    }
+
+    // The recursive role and its keys go together; it serves over kernel sockets only for now.
+    void check_recursion()
+    {
+        const bool recursive = cx_.config.node.role == "recursive";
+        if (recursive && cx_.config.recursion.roots.empty())
+            cx_.error(parent_mark("node.role"), "recursion.roots",
+                      "node.role is recursive: name the root servers to start from");
+        if (recursive && cx_.config.service.udp.empty())
+            cx_.error(parent_mark("service.udp"), "service.udp",
+                      "node.role is recursive: misses are resolved for UDP clients, so service.udp must not be empty");
+        if (recursive && cx_.config.dataplane.mode == "dpdk")
+            cx_.error(parent_mark("dataplane.mode"), "dataplane.mode",
+                      "recursive role runs in sockets mode for now");
+        if (!recursive)
+            for (const KeySpec& k : schema())
+                if (k.path.starts_with("recursion.") && seen_.contains(k.path)) {
+                    cx_.error(parent_mark(k.path), std::string(k.path),
+                              "recursion keys are set but node.role is not recursive");
+                    break;
+                }
     }
 
     // What one key cannot say alone: TLS settings that only make sense together.

@@ -29,10 +29,8 @@ std::string check_node_id(std::string_view s)
 
 std::string check_role(std::string_view s)
 {
-    if (s == "authoritative")
+    if (s == "authoritative" || s == "mirror" || s == "recursive")
         return {};
-    if (s == "mirror" || s == "recursive")
-        return "role not supported yet";
     return "must be one of authoritative, mirror, recursive";
 }
 
@@ -171,6 +169,42 @@ std::string check_absolute_dir(std::string_view s)
     return check_snapshot_path(s);
 }
 
+std::string check_upstream(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    return socket::parse_endpoint(s, wire::kDefaultPort) ? std::string()
+                                                         : "expected \"a.b.c.d[:port]\" or \"[v6][:port]\"";
+}
+
+std::string check_admin_spec(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    const auto colon = s.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == s.size())
+        return "expected INDEX:HANDLE, e.g. \"300:0.NA/88.100.1\"";
+    for (char c : s.substr(0, colon))
+        if (c < '0' || c > '9')
+            return "expected INDEX:HANDLE: the index is a decimal number";
+    return check_printable(s);
+}
+
+std::string check_serve_admin(std::string_view s)
+{
+    const auto space = s.find(' ');
+    if (std::string err = check_admin_spec(s.substr(0, space)); !err.empty() || s.empty())
+        return s.empty() ? "expected INDEX:HANDLE [KEYFILE]" : err;
+    if (space != std::string_view::npos)
+        return check_snapshot_path(s.substr(space + 1));
+    return {};
+}
+
+std::string check_auth(std::string_view s)
+{
+    return check_one_of(s, std::array<std::string_view, 2>{"HS_PUBKEY", "HS_SECKEY"});
+}
+
 std::string check_format(std::string_view s)
 {
     return check_one_of(s, std::array<std::string_view, 2>{"binary", "json"});
@@ -283,8 +317,9 @@ const std::array kSchema{
     KeySpec{
         "node.role", ValueKind::String, 1, 32, false, Reload::InitOnly,
         "string: authoritative, mirror, recursive", "authoritative",
-        "What this node serves (DESIGN.md section 1). Only authoritative is implemented; mirror "
-        "and recursive are rejected.",
+        "What this node serves (DESIGN.md section 1): authoritative (its own data), mirror (a "
+        "replica of replication.upstream, docs/replication.md) or recursive (any handle, resolved "
+        "from recursion.roots down and cached, docs/recursion.md).",
         StringField{[](Config& c) -> std::string& { return c.node.role; }}, check_role},
     KeySpec{
         "service.udp", ValueKind::EndpointList, 0, 64, false, Reload::InitOnly, "list of endpoints",
@@ -449,6 +484,123 @@ const std::array kSchema{
             "again: saves a core on a quiet node, costs up to this much latency on the first "
             "query after a lull. 0 busy-polls (the lowest latency; a core per worker stays busy).",
             UnsignedField{[](Config& c) -> std::uint32_t& { return c.dataplane.idle_sleep_us; }}},
+    KeySpec{"replication.upstream", ValueKind::String, 0, 64, false, Reload::InitOnly, "endpoint", "\"\"",
+            "The upstream primary's TCP admin interface: \"a.b.c.d[:port]\" or \"[v6][:port]\" (port 2641 "
+            "when omitted). Set for node.role mirror: the table is replicated from it with HANDLE.NET's "
+            "OC_DUMP_HANDLES and OC_RETRIEVE_TXN_LOG (docs/replication.md).",
+            StringField{[](Config& c) -> std::string& { return c.replication.upstream; }}, check_upstream},
+    KeySpec{"replication.upstream_key", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path",
+            "\"\"",
+            "The upstream server's public key (PEM, or HANDLE.NET's pubkey.bin / the key record of its "
+            "HS_SITE): the replication stream's TLS certificate must carry it. Required with "
+            "replication.upstream.",
+            StringField{[](Config& c) -> std::string& { return c.replication.upstream_key; }}, check_snapshot_path},
+    KeySpec{"replication.admin", ValueKind::String, 0, 512, false, Reload::InitOnly, "string", "\"\"",
+            "The replication admin this node authenticates as, HANDLE.NET's INDEX:HANDLE "
+            "(\"300:0.NA/88.100.1\"); the upstream must list it in replication_admins.",
+            StringField{[](Config& c) -> std::string& { return c.replication.admin; }}, check_admin_spec},
+    KeySpec{"replication.admin_key", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path",
+            "\"\"",
+            "The admin's key: its private key (PEM, or HANDLE.NET's unencrypted admpriv.bin) for HS_PUBKEY, "
+            "or the secret for HS_SECKEY. Readable by idpathd only.",
+            StringField{[](Config& c) -> std::string& { return c.replication.admin_key; }}, check_snapshot_path},
+    KeySpec{"replication.auth", ValueKind::String, 1, 16, false, Reload::InitOnly, "string: HS_PUBKEY, HS_SECKEY",
+            "HS_PUBKEY", "How the admin answers the upstream's challenge: an RSA signature or a secret key.",
+            StringField{[](Config& c) -> std::string& { return c.replication.auth; }}, check_auth},
+    KeySpec{"replication.state", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path", "\"\"",
+            "The replication state file (last transaction id and date), written after every applied pull so "
+            "a restart resumes without a full dump. Required with replication.upstream.",
+            StringField{[](Config& c) -> std::string& { return c.replication.state; }}, check_snapshot_path},
+    KeySpec{"replication.interval_seconds", ValueKind::Unsigned, 1, 86400, false, Reload::InitOnly, "integer (s)",
+            "5", "The transaction log is pulled this often (`idpathctl sync now` pulls at once).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.interval_seconds; }}},
+    KeySpec{"replication.num_servers", ValueKind::Unsigned, 1, 65536, false, Reload::InitOnly, "integer", "1",
+            "Sharded replication: the fleet splits the table into this many parts by the HANDLE.NET server "
+            "hash; 1 replicates everything.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.num_servers; }}},
+    KeySpec{"replication.server_num", ValueKind::Unsigned, 0, 65535, false, Reload::InitOnly, "integer", "0",
+            "The part this node replicates, 0 .. num_servers - 1.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.server_num; }}},
+    KeySpec{"replication.hash_type", ValueKind::Unsigned, 0, 2, false, Reload::InitOnly, "integer", "2",
+            "What the shard hash covers: 0 the prefix, 1 the suffix, 2 the whole handle (HANDLE.NET's default).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.hash_type; }}},
+    KeySpec{"replication.timeout_ms", ValueKind::Unsigned, 100, 600000, false, Reload::InitOnly, "integer (ms)",
+            "30000", "An upstream that sends nothing for this long is dropped and the pull retried.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.timeout_ms; }}},
+    KeySpec{"replication.backoff_min_ms", ValueKind::Unsigned, 10, 3600000, false, Reload::InitOnly,
+            "integer (ms)", "1000",
+            "After a failed pull the next waits this long, doubling per failure up to backoff_max_ms, with "
+            "jitter (x0.5..1).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.backoff_min_ms; }}},
+    KeySpec{"replication.backoff_max_ms", ValueKind::Unsigned, 10, 86400000, false, Reload::InitOnly,
+            "integer (ms)", "300000", "The longest wait between failed pulls.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.backoff_max_ms; }}},
+    KeySpec{"replication.allow_signed_blocks", ValueKind::Boolean, 0, 0, false, Reload::InitOnly, "boolean",
+            "false",
+            "Accept the signed-plaintext stream a primary below protocol 2.8 sends instead of TLS. Off: each "
+            "block is signed alone and the dump's end is not, so a party on the path could cut it short.",
+            BoolField{[](Config& c) -> bool& { return c.replication.allow_signed_blocks; }}},
+    KeySpec{"replication.serve.listen", ValueKind::EndpointList, 0, 16, false, Reload::InitOnly,
+            "list of endpoints", "[]",
+            "TCP addresses where this node serves replication to mirrors (OC_DUMP_HANDLES, "
+            "OC_RETRIEVE_TXN_LOG, OC_GET_NEXT_TXN_ID) as a HANDLE.NET primary does; advertise them as the "
+            "site's admin interface. [] : off. Needs data.journal, serve.key and serve.admins.",
+            EndpointsField{[](Config& c) -> std::vector<socket::Endpoint>& { return c.replication.serve.listen; }},
+            check_printable},
+    KeySpec{"replication.serve.key", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path", "\"\"",
+            "This server's private key (PEM or HANDLE.NET privkey.bin): signs challenges and replies, and "
+            "makes the stream's TLS certificate. Its public half goes in the site information mirrors trust.",
+            StringField{[](Config& c) -> std::string& { return c.replication.serve.key; }}, check_snapshot_path},
+    KeySpec{"replication.serve.admins", ValueKind::StringList, 0, 256, false, Reload::InitOnly,
+            "list of strings", "[]",
+            "Replication admins allowed to pull: \"INDEX:HANDLE\" (the key is that value of the handle in "
+            "this node's table, as HANDLE.NET resolves it) or \"INDEX:HANDLE KEYFILE\" (a public key or "
+            "secret file).",
+            StringsField{[](Config& c) -> std::vector<std::string>& { return c.replication.serve.admins; }},
+            check_serve_admin},
+    KeySpec{"replication.serve.max_connections", ValueKind::Unsigned, 1, 4096, false, Reload::InitOnly,
+            "integer", "16", "Replication connections open at once; more are closed at once and counted.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.replication.serve.max_connections; }}},
+    KeySpec{"recursion.roots", ValueKind::EndpointList, 1, 16, false, Reload::InitOnly, "list of endpoints",
+            "(required with role recursive)",
+            "The global (root / top-level) Handle servers a recursive node starts every resolution from, "
+            "each a one-server site on UDP and TCP: \"a.b.c.d[:port]\" or \"[v6][:port]\" (port 2641 when "
+            "omitted). Required with node.role recursive.",
+            EndpointsField{[](Config& c) -> std::vector<socket::Endpoint>& { return c.recursion.roots; }},
+            check_printable},
+    KeySpec{"recursion.threads", ValueKind::Unsigned, 1, 64, false, Reload::InitOnly, "integer", "2",
+            "Resolver threads: misses resolved upstream at once (each blocks for its round trips).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.threads; }}},
+    KeySpec{"recursion.udp_timeout_ms", ValueKind::Unsigned, 10, 60000, false, Reload::InitOnly, "integer (ms)",
+            "1000", "How long one UDP question upstream waits for its answer.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.udp_timeout_ms; }}},
+    KeySpec{"recursion.udp_tries", ValueKind::Unsigned, 0, 10, false, Reload::InitOnly, "integer", "2",
+            "UDP tries per upstream server before the question goes over TCP (0: TCP only).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.udp_tries; }}},
+    KeySpec{"recursion.tcp_timeout_ms", ValueKind::Unsigned, 10, 600000, false, Reload::InitOnly, "integer (ms)",
+            "5000", "How long one TCP exchange upstream (connect, question, answer) may take.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.tcp_timeout_ms; }}},
+    KeySpec{"recursion.max_hops", ValueKind::Unsigned, 1, 40, false, Reload::InitOnly, "integer", "10",
+            "Referral levels one resolution may walk (HANDLE.NET servers stop at 10, clients at 40).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.max_hops; }}},
+    KeySpec{"recursion.max_ttl", ValueKind::Unsigned, 1, 172800, false, Reload::InitOnly, "integer (s)", "172800",
+            "Caps how long any answer is cached, whatever its values' TTLs say (HANDLE.NET's "
+            "MAX_RECOGNIZED_TTL: 2 days).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.max_ttl; }}},
+    KeySpec{"recursion.negative_ttl", ValueKind::Unsigned, 0, 86400, false, Reload::InitOnly, "integer (s)", "60",
+            "How long RC_HANDLE_NOT_FOUND and RC_VALUES_NOT_FOUND answers are kept (the Handle protocol "
+            "carries no negative TTL). 0: not cached.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.negative_ttl; }}},
+    KeySpec{"recursion.cache_entries", ValueKind::Unsigned, 1, 100000000, false, Reload::InitOnly, "integer",
+            "1000000",
+            "Answers kept: in the engine's cache (least recently used beyond this) and, for positive "
+            "answers, in the serving table (beyond this, answered but not inserted; counted).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.cache_entries; }}},
+    KeySpec{"recursion.ring_entries", ValueKind::Unsigned, 64, 1048576, false, Reload::InitOnly, "integer", "4096",
+            "Misses each UDP serving thread's ring holds on the way to the resolver threads (2 KiB "
+            "each; rounded up to a power of two). A full ring drops the request, counted "
+            "(idpathctl stats: punt_dropped).",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.recursion.ring_entries; }}},
     KeySpec{"mirror.ring_records", ValueKind::Unsigned, 1024, 16777216, false, Reload::InitOnly,
             "integer", "65536",
             "Log records each serving thread's ring holds (rounded up to a power of two; 256 "

@@ -44,6 +44,10 @@ void usage(std::FILE* out)
                  "                    write the serving table to FILE (default data.snapshot)\n"
                  "  snapshot info FILE [--shards] [--verify]\n"
                  "                    describe a snapshot file (read here, no daemon needed)\n"
+                 "  sync status       a mirror's replication: upstream, state, last transaction,\n"
+                 "                    failures and backoff, and the proof: its digest against the\n"
+                 "                    upstream's at the same transaction (JSON; docs/replication.md)\n"
+                 "  sync now          pull the upstream's transaction log now\n"
                  "  ping              check that the daemon answers\n"
                  "  logs verify DIR   check the hash chain of the file sink's files in DIR (read\n"
                  "                    here, no daemon needed): exit 0 intact, 1 tampered, missing\n"
@@ -52,8 +56,8 @@ void usage(std::FILE* out)
                  "\n"
                  "  -s, --socket PATH admin socket (default $IDPATH_ADMIN_SOCKET or %s)\n"
                  "  -t, --timeout SECONDS\n"
-                 "                    how long to wait for the reply (default 5; reload, snapshot\n"
-                 "                    and update: 900, they run as long as the data takes)\n"
+                 "                    how long to wait for the reply (default 5; reload, snapshot,\n"
+                 "                    update and sync: 900, they run as long as the data takes)\n"
                  "\n"
                  "exit status: 0 ok, 1 the daemon reported an error, 2 usage, 3 daemon unreachable\n",
                  kDefaultSocket);

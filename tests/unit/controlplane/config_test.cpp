@@ -190,6 +190,23 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"dataplane.tx_ring", 64, 16384},
         {"dataplane.log_level", 1, 8},
         {"dataplane.idle_sleep_us", 0, 100000},
+        {"replication.interval_seconds", 1, 86400},
+        {"replication.num_servers", 1, 65536},
+        {"replication.server_num", 0, 65535},
+        {"replication.hash_type", 0, 2},
+        {"replication.timeout_ms", 100, 600000},
+        {"replication.backoff_min_ms", 10, 3600000},
+        {"replication.backoff_max_ms", 10, 86400000},
+        {"replication.serve.max_connections", 1, 4096},
+        {"recursion.threads", 1, 64},
+        {"recursion.udp_timeout_ms", 10, 60000},
+        {"recursion.udp_tries", 0, 10},
+        {"recursion.tcp_timeout_ms", 10, 600000},
+        {"recursion.max_hops", 1, 40},
+        {"recursion.max_ttl", 1, 172800},
+        {"recursion.negative_ttl", 0, 86400},
+        {"recursion.cache_entries", 1, 100000000},
+        {"recursion.ring_entries", 64, 1048576},
         {"mirror.ring_records", 1024, 16777216},
         {"mirror.heartbeat_seconds", 1, 3600},
         {"mirror.batch_records", 1, 65536},
@@ -223,7 +240,8 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
 /// "mirror.spool.max_mb" → "mirror:\n  spool:\n    max_mb: v".
 std::string with_key(std::string_view path, std::string_view value)
 {
-    std::string yaml(kNode), indent;
+    // recursion.* keys need the recursive role; the blank line keeps key_line() right.
+    std::string yaml(path.starts_with("recursion.") ? "node: {id: n1, role: recursive}\n\n" : kNode), indent;
     for (auto dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {
         yaml += indent + std::string(path.substr(0, dot)) + ":\n";
         indent += "  ";
@@ -249,6 +267,10 @@ std::string companion(std::string_view path)
 {
     if (path == "data.snapshot_interval_seconds")
         return "  snapshot: /var/lib/idpath/table.snap\n";
+    if (path == "replication.server_num")
+        return "  num_servers: 65536\n";
+    if (path.starts_with("recursion."))
+        return "  roots: [\"192.0.2.1\"]\n";
     return {};
 }
 
@@ -316,10 +338,64 @@ TEST_F(ConfigTest, NodeIdIsRequired)
 TEST_F(ConfigTest, Role)
 {
     EXPECT_EQ(parse_ok("node: {id: a, role: authoritative}\n").node.role, "authoritative");
-    expect_one_error("node: {id: a, role: mirror}\n", "node.role", 1, "role not supported yet");
-    expect_one_error("node: {id: a, role: recursive}\n", "node.role", 1, "role not supported yet");
+    expect_one_error("node: {id: a, role: mirror}\n", "replication.upstream", 1, "name the upstream");
+    expect_one_error("node: {id: a, role: recursive}\n", "recursion.roots", 1, "name the root servers");
     expect_one_error("node: {id: a, role: primary}\n", "node.role", 1,
                      "must be one of authoritative, mirror, recursive");
+}
+
+TEST_F(ConfigTest, RecursionKeysGoWithTheRecursiveRole)
+{
+    const Config c = parse_ok("node: {id: a, role: recursive}\n"
+                              "recursion:\n  roots: [\"192.0.2.1\", \"[2001:db8::1]:3641\"]\n  threads: 4\n");
+    EXPECT_EQ(c.node.role, "recursive");
+    ASSERT_EQ(c.recursion.roots.size(), 2u);
+    EXPECT_EQ(c.recursion.roots[0].to_string(), "192.0.2.1:2641");
+    EXPECT_EQ(c.recursion.roots[1].port(), 3641);
+    EXPECT_EQ(c.recursion.threads, 4u);
+    EXPECT_EQ(c.recursion.max_ttl, 172800u);
+    EXPECT_EQ(c.recursion.negative_ttl, 60u);
+    EXPECT_EQ(c.recursion.cache_entries, 1000000u);
+    EXPECT_EQ(c.recursion.ring_entries, 4096u);
+    expect_one_error("node: {id: a, role: recursive}\nrecursion:\n  roots: [\"192.0.2.1\"]\nservice:\n  udp: []\n",
+                     "service.udp", 4, "service.udp must not be empty");
+    expect_one_error(std::string(kNode) + "recursion:\n  threads: 4\n", "recursion.threads", 3,
+                     "node.role is not recursive");
+    expect_one_error(std::string(kNode) + "recursion:\n  roots: [\"192.0.2.1\"]\n", "recursion.roots", 3,
+                     "node.role is not recursive");
+    const auto empty = parse_errors("node: {id: a, role: recursive}\nrecursion:\n  roots: []\n");
+    ASSERT_FALSE(empty.empty());
+    EXPECT_TRUE(std::any_of(empty.begin(), empty.end(), [](const ConfigError& e) {
+        return e.key == "recursion.roots" && e.line == 3 && e.reason.find("1..16 entries") != std::string::npos;
+    }));
+    expect_one_error("node: {id: a, role: recursive}\nrecursion:\n  roots: [\"192.0.2.1\"]\n"
+                     "dataplane:\n  mode: dpdk\n",
+                     "dataplane.mode", 4, "recursive role runs in sockets mode for now");
+}
+
+TEST_F(ConfigTest, ReplicationKeysGoTogether)
+{
+    const std::string mirror = "node: {id: a, role: mirror}\n"
+                               "replication:\n  upstream: \"192.0.2.10\"\n  upstream_key: /etc/idpath/up.pem\n"
+                               "  admin: \"300:0.NA/88.100.1\"\n  admin_key: /etc/idpath/adm.pem\n"
+                               "  state: /var/lib/idpath/repl.json\n";
+    const Config c = parse_ok(mirror);
+    EXPECT_EQ(c.replication.upstream, "192.0.2.10");
+    EXPECT_EQ(c.replication.auth, "HS_PUBKEY");
+    expect_one_error(std::string(kNode) + "replication: {upstream: \"192.0.2.10\"}\n", "node.role", 3,
+                     "node.role is not mirror");
+    std::string no_key = mirror;
+    no_key.erase(no_key.find("  admin_key"), no_key.find("  state") - no_key.find("  admin_key"));
+    expect_one_error(no_key, "replication.admin_key", 2, "authenticates as a replication admin");
+    expect_one_error(std::string(kNode) + "replication: {admin: \"x:0.NA/1\"}\n", "replication.admin", 3,
+                     "index is a decimal number");
+    expect_one_error(std::string(kNode) + "replication:\n  num_servers: 2\n  server_num: 2\n",
+                     "replication.server_num", 3, "must be below replication.num_servers");
+    expect_one_error(std::string(kNode) + "replication:\n  serve:\n    listen: [\"127.0.0.1:2642\"]\n"
+                                          "    key: /etc/idpath/server.pem\n    admins: [\"300:0.NA/88\"]\n",
+                     "data.journal", 4, "needs data.journal");
+    expect_one_error(std::string(kNode) + "replication:\n  serve:\n    admins: [\"300:0.NA/88 key.pub\"]\n",
+                     "replication.serve.admins[0]", 5, "absolute path");
 }
 
 TEST_F(ConfigTest, AdminSocket)
@@ -543,7 +619,7 @@ site:
 TEST_F(ConfigTest, UnknownKeys)
 {
     expect_one_error(std::string(kNode) + "colour: blue\n", "colour", 3,
-                     "unknown key (known here: node, service, site, data, admin, dataplane, mirror)");
+                     "unknown key (known here: node, service, site, data, admin, dataplane, replication, recursion, mirror)");
     expect_one_error(std::string(kNode) + "service:\n  udp_thread: 2\n", "service.udp_thread", 4,
                      "did you mean \"udp_threads\"?");
     expect_one_error("node:\n  id: n1\n  name: x\n", "node.name", 3, "unknown key");
@@ -611,7 +687,7 @@ TEST_F(ConfigTest, SyntaxErrorsHaveALine)
 TEST_F(ConfigTest, EveryErrorIsReportedWithItsLine)
 {
     const auto errors = parse_errors(R"(node:
-  role: recursive
+  role: primary
 service:
   udp_threads: 0
   max_udp_datagrams: 9999
@@ -712,6 +788,8 @@ TEST_F(ConfigTest, ChangedAndRestartRequiredKeys)
 TEST_F(ConfigTest, DocumentedDefaultsAreTheDefaults)
 {
     const Config defaults = parse_ok(kNode);
+    // recursion.* keys are only valid on a recursive node: compared with one.
+    const Config recursive_defaults = parse_ok(with_key("recursion.roots", "[\"192.0.2.1\"]"));
     for (const KeySpec& k : schema()) {
         if (k.required || k.default_text.starts_with("("))
             continue;
@@ -722,6 +800,11 @@ TEST_F(ConfigTest, DocumentedDefaultsAreTheDefaults)
             section == "node" ? std::string(kNode) + "  " + std::string(k.path.substr(dot + 1)) +
                                     ": " + std::string(k.default_text) + "\n"
                               : with_key(k.path, k.default_text);
+        if (k.path.starts_with("recursion.")) {
+            const std::string ryaml = yaml + companion(k.path);
+            EXPECT_TRUE(changed_keys(recursive_defaults, parse_ok(ryaml)).empty()) << ryaml;
+            continue;
+        }
         EXPECT_TRUE(changed_keys(defaults, parse_ok(yaml)).empty()) << yaml;
     }
 }

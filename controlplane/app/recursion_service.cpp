@@ -1,0 +1,255 @@
+#include "controlplane/app/recursion_service.hpp"
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/app/recursive_reply.hpp"
+#include "controlplane/log/log.hpp"
+#include "dataplane/wire/constants.hpp"
+#include "dataplane/wire/fragment.hpp"
+
+namespace idpath::app {
+
+namespace {
+
+// An idle resolver thread looks at the rings this often: the latency a miss pays on top of
+// its upstream round trips, and nothing next to them.
+constexpr auto kIdleSleep = std::chrono::microseconds(500);
+// Inserts wait this long for company, so one grace period covers a burst of misses.
+constexpr auto kInsertBatchWait = std::chrono::milliseconds(5);
+constexpr auto kSweepInterval = std::chrono::seconds(1);
+
+std::uint64_t unix_now() noexcept
+{
+    return static_cast<std::uint64_t>(std::time(nullptr));
+}
+
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept
+{
+    c.fetch_add(n, std::memory_order_relaxed);
+}
+
+} // namespace
+
+RecursionService::RecursionService(RecursionServiceOptions options, std::vector<socket::MissRing*> rings,
+                                   resolve::Policy policy, CachePort port)
+    : options_(std::move(options)),
+      rings_(std::move(rings)),
+      port_(std::move(port)),
+      engine_(options_.engine),
+      policy_(std::make_shared<const resolve::Policy>(std::move(policy)))
+{
+}
+
+RecursionService::~RecursionService()
+{
+    stop();
+}
+
+void RecursionService::start()
+{
+    stopping_.store(false, std::memory_order_release);
+    for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
+        threads_.emplace_back([this, i] {
+            pthread_setname_np(pthread_self(), ("idpath-rec" + std::to_string(i)).substr(0, 15).c_str());
+            run_resolver();
+        });
+    maintenance_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "idpath-reccache");
+        run_maintenance();
+    });
+}
+
+void RecursionService::stop()
+{
+    stopping_.store(true, std::memory_order_release);
+    {
+        const std::lock_guard lock(pending_mutex_);
+        wake_.notify_all();
+    }
+    for (std::thread& t : threads_)
+        if (t.joinable())
+            t.join();
+    threads_.clear();
+    if (maintenance_.joinable())
+        maintenance_.join();
+}
+
+void RecursionService::set_policy(resolve::Policy policy)
+{
+    auto next = std::make_shared<const resolve::Policy>(std::move(policy));
+    const std::lock_guard lock(policy_mutex_);
+    policy_ = std::move(next);
+}
+
+void RecursionService::run_resolver()
+{
+    // On the heap, once per thread: a miss is 2 KiB, a reply buffer up to 256 KiB.
+    auto miss = std::make_unique<socket::Miss>();
+    std::vector<std::uint8_t> out(resolve::kReplyBufferSize);
+    while (!stopping_.load(std::memory_order_acquire)) {
+        bool any = false;
+        for (socket::MissRing* ring : rings_)
+            if (ring->take(*miss)) {
+                any = true;
+                answer(*miss, out);
+            }
+        if (!any)
+            std::this_thread::sleep_for(kIdleSleep);
+    }
+}
+
+void RecursionService::answer(const socket::Miss& miss, std::vector<std::uint8_t>& out)
+{
+    bump(counters_.resolved);
+    const ByteSpan request{miss.payload.data(), miss.length};
+    const auto handle = requested_handle(request);
+    if (!handle) {
+        bump(counters_.unreadable);
+        return;
+    }
+    const recursion::Outcome outcome = engine_.resolve(*handle);
+    if (outcome.failed())
+        bump(counters_.failed);
+
+    std::shared_ptr<const resolve::Policy> policy;
+    {
+        const std::lock_guard lock(policy_mutex_);
+        policy = policy_;
+    }
+    const resolve::Outcome reply =
+        recursive_reply(request, outcome, *policy, static_cast<std::uint32_t>(unix_now()), out);
+    if (reply.answered() && reply.size > 0)
+        send(miss, {out.data(), reply.size});
+
+    // Positive answers go into the serving table (negative ones stay in the engine's cache).
+    if (!outcome.failed() && outcome.response_code == static_cast<std::uint32_t>(wire::ResponseCode::Success) &&
+        outcome.value_count > 0 && outcome.ttl > 0) {
+        CacheEntry e{table_key(*handle), outcome.value_count, outcome.values, unix_now() + outcome.ttl};
+        const std::lock_guard lock(pending_mutex_);
+        pending_.push_back(std::move(e));
+        wake_.notify_one();
+    }
+}
+
+void RecursionService::send(const socket::Miss& miss, ByteSpan reply)
+{
+    msghdr h{};
+    h.msg_name = const_cast<sockaddr_storage*>(&miss.client);
+    h.msg_namelen = miss.client_length;
+    h.msg_control = miss.control_length ? const_cast<std::uint8_t*>(miss.control.data()) : nullptr;
+    h.msg_controllen = miss.control_length;
+    const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
+    const std::uint32_t count = wire::datagram_count(message.size());
+    std::array<std::uint8_t, wire::kEnvelopeSize> envelope;
+    for (std::uint32_t k = 0; k < count; ++k) {
+        iovec iov[2];
+        if (count == 1) {
+            iov[0] = {const_cast<std::uint8_t*>(reply.data()), reply.size()};
+            h.msg_iovlen = 1;
+        } else {
+            // As the serving threads split: the envelope repeated with SequenceNumber k.
+            const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
+            wire::fragment_envelope(base, k, count, envelope);
+            const ByteSpan chunk = wire::fragment_payload(message, k);
+            iov[0] = {envelope.data(), envelope.size()};
+            iov[1] = {const_cast<std::uint8_t*>(chunk.data()), chunk.size()};
+            h.msg_iovlen = 2;
+        }
+        h.msg_iov = iov;
+        // Another thread serves this socket too; a datagram socket takes whole datagrams from
+        // any number of senders.
+        ssize_t n;
+        do
+            n = ::sendmsg(miss.fd, &h, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            bump(counters_.send_errors);
+            return;
+        }
+    }
+    bump(counters_.answered);
+}
+
+void RecursionService::run_maintenance()
+{
+    auto next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
+    std::unique_lock lock(pending_mutex_);
+    while (!stopping_.load(std::memory_order_acquire)) {
+        wake_.wait_until(lock, next_sweep, [&] {
+            return stopping_.load(std::memory_order_acquire) || !pending_.empty();
+        });
+        if (stopping_.load(std::memory_order_acquire))
+            break;
+        if (!pending_.empty()) {
+            lock.unlock();
+            std::this_thread::sleep_for(kInsertBatchWait);
+            lock.lock();
+            std::vector<CacheEntry> batch;
+            batch.swap(pending_);
+            std::vector<CacheEntry> fresh;
+            for (CacheEntry& e : batch) {
+                // A key in the book again is re-inserted: a reload dropped it with the old table
+                // (the daemon forgets what it inserted then, so a stale book entry erases nothing).
+                if (!expiry_.contains(e.key) && expiry_.size() + fresh.size() >= options_.max_cached) {
+                    bump(counters_.cache_full);
+                    continue;
+                }
+                fresh.push_back(std::move(e));
+            }
+            if (!fresh.empty()) {
+                lock.unlock();
+                const std::vector<std::string> inserted = port_.insert(fresh);
+                lock.lock();
+                std::size_t at = 0;
+                for (const std::string& key : inserted) {
+                    while (at < fresh.size() && fresh[at].key != key)
+                        ++at;
+                    if (at < fresh.size())
+                        expiry_.add(key, fresh[at].expires);
+                }
+                bump(counters_.cached, inserted.size());
+                counters_.in_table.store(expiry_.size(), std::memory_order_relaxed);
+            }
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= next_sweep) {
+            next_sweep = now + kSweepInterval;
+            const std::vector<std::string> expired = expiry_.take_expired(unix_now());
+            if (!expired.empty()) {
+                lock.unlock();
+                const std::size_t erased = port_.erase(expired);
+                lock.lock();
+                bump(counters_.expired, erased);
+                counters_.in_table.store(expiry_.size(), std::memory_order_relaxed);
+            }
+        }
+    }
+}
+
+std::string RecursionService::stats_json() const
+{
+    const auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+    nlohmann::json j;
+    j["engine"] = nlohmann::json::parse(engine_.counters_json());
+    j["engine"]["answer_cache_entries"] = const_cast<recursion::Recursor&>(engine_).answers().size();
+    j["resolved"] = get(counters_.resolved);
+    j["answered"] = get(counters_.answered);
+    j["send_errors"] = get(counters_.send_errors);
+    j["unreadable"] = get(counters_.unreadable);
+    j["failed"] = get(counters_.failed);
+    j["cached"] = get(counters_.cached);
+    j["expired"] = get(counters_.expired);
+    j["cache_full"] = get(counters_.cache_full);
+    j["in_table"] = get(counters_.in_table);
+    j["threads"] = std::max(1u, options_.threads);
+    return j.dump();
+}
+
+} // namespace idpath::app

@@ -1,0 +1,110 @@
+#pragma once
+/// The recursive role's resolver threads (docs/recursion.md). UDP serving threads punt the
+/// requests the table cannot answer into their miss rings; these threads take them, resolve
+/// each handle with the engine (controlplane/recursion: coalescing and answer caches), answer
+/// the client from the socket and local address the request came to, and hand positive answers
+/// to the daemon to insert into the serving table, which then answers them on the hot path
+/// until their TTL passes (a sweep erases them once a second).
+///
+/// Thread-safety: start(), stop() from the control thread; set_policy() and stats_json() from
+/// any thread. The CachePort callbacks run on the service's maintenance
+/// thread, never on a serving thread, and may block (they take the table's writer lock).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controlplane/app/cache_expiry.hpp"
+#include "controlplane/recursion/recursor.hpp"
+#include "dataplane/resolve/policy.hpp"
+#include "drivers/socket/miss_ring.hpp"
+
+namespace idpath::app {
+
+/// One answer to keep in the serving table.
+struct CacheEntry {
+    std::string key; // table_key() of the handle
+    std::uint32_t count = 0;
+    std::vector<std::uint8_t> encoded; // the values, back to back
+    std::uint64_t expires = 0;         // Unix seconds
+};
+
+/// What the service asks of the table's writer (the daemon), in batches: one lock and one
+/// grace period per call.
+struct CachePort {
+    /// Upserts the entries; returns the keys actually inserted (a key the table holds from
+    /// another source is left alone).
+    std::function<std::vector<std::string>(const std::vector<CacheEntry>&)> insert;
+    /// Erases keys it inserted; returns how many went.
+    std::function<std::size_t(const std::vector<std::string>&)> erase;
+};
+
+struct RecursionServiceOptions {
+    recursion::RecursionOptions engine;
+    unsigned threads = 2;
+    /// Answers held in the serving table at most; more are answered but not inserted.
+    std::size_t max_cached = 1000000;
+};
+
+class RecursionService {
+public:
+    RecursionService(RecursionServiceOptions options, std::vector<socket::MissRing*> rings,
+                     resolve::Policy policy, CachePort port);
+    ~RecursionService();
+    RecursionService(const RecursionService&) = delete;
+    RecursionService& operator=(const RecursionService&) = delete;
+
+    void start();
+    /// Joins every thread; the pending inserts are dropped. Idempotent.
+    void stop();
+
+    /// The policy replies are written with (a reload's).
+    void set_policy(resolve::Policy policy);
+    /// {"engine":{...},"resolved":N,"answered":N,...}
+    std::string stats_json() const;
+    recursion::Recursor& engine() noexcept { return engine_; }
+
+private:
+    void run_resolver();
+    void run_maintenance();
+    void answer(const socket::Miss& miss, std::vector<std::uint8_t>& out);
+    void send(const socket::Miss& miss, ByteSpan reply);
+
+    RecursionServiceOptions options_;
+    std::vector<socket::MissRing*> rings_;
+    CachePort port_;
+    recursion::Recursor engine_;
+
+    mutable std::mutex policy_mutex_;
+    std::shared_ptr<const resolve::Policy> policy_;
+
+    std::atomic<bool> stopping_{false};
+    std::vector<std::thread> threads_;
+    std::thread maintenance_;
+
+    std::mutex pending_mutex_; // pending_, expiry_, wake_
+    std::condition_variable wake_;
+    std::vector<CacheEntry> pending_;
+    CacheExpiry expiry_;
+
+    struct Counters {
+        std::atomic<std::uint64_t> resolved{0};    // misses taken from the rings
+        std::atomic<std::uint64_t> answered{0};    // replies sent
+        std::atomic<std::uint64_t> send_errors{0};
+        std::atomic<std::uint64_t> unreadable{0};  // punted requests without a readable handle
+        std::atomic<std::uint64_t> failed{0};      // resolutions that ended in RC_ERROR
+        std::atomic<std::uint64_t> cached{0};      // answers inserted into the serving table
+        std::atomic<std::uint64_t> expired{0};     // erased from it when their TTL passed
+        std::atomic<std::uint64_t> cache_full{0};  // not inserted: max_cached reached
+        std::atomic<std::uint64_t> in_table{0};    // inserted and not yet erased
+    } counters_;
+};
+
+} // namespace idpath::app

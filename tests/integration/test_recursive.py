@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""A recursive idpathd (node.role: recursive, docs/recursion.md) in front of the authoritative
+hierarchy of test_recursion_dig.py: a top-level node with the 0.NA prefix handles, a second-level
+node reached by a 303 prefix referral, and a two-server site split by HANDLE.NET's hash. Clients
+ask the recursive node over UDP (IPv4 and IPv6); misses are resolved upstream by its resolver
+threads and positive answers cached in its serving table until their TTL passes."""
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+
+from harness import main
+from idpath_env import Daemon, dig
+from test_recursion_dig import B2_HANDLES, V4, java_server_number, record, site, url
+
+NEGATIVE_TTL = 30
+
+
+def value(index, vtype, data, ttl=None):
+    v = {"index": index, "type": vtype, "data": data, "timestamp": 1700000000}
+    if ttl is not None:
+        v["ttl"] = ttl
+    return v
+
+
+class Env:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="idpath-recursive-")
+        self.nodes = []
+        try:
+            self.b = self.node("b", ["88.100.1", "88.300"], [
+                record("88.100.1/abc", url(1, "https://example.org/b/abc")),
+                record("88.100.1/multi", value(1, "URL", "https://example.org/m1"),
+                       value(2, "EMAIL", "m@example.org"), value(3, "URL", "https://example.org/m3")),
+                record("88.100.1/filters", value(1, "URL", "https://example.org/f1"),
+                       value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
+                record("88.100.1/v6", url(1, "https://example.org/b/v6")),
+                record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2)),
+                record("88.300/deep", url(1, "https://example.org/b/deep"))])
+            self.b2 = []
+            for n in (0, 1):
+                mine = [h for h in B2_HANDLES if java_server_number(h, 2) == n]
+                self.b2.append(self.node(f"b2{'ab'[n]}", ["88.200"], [
+                    record(h, url(1, f"https://example.org/b2{'ab'[n]}/{h}")) for h in mine]))
+            self.s = self.node("s", ["88.998"], [
+                record("0.NA/88.300", site(1, "HS_SITE", [(1, *self.ports(self.b))]))])
+            self.top = self.node("top", ["88.999"], [
+                record("0.NA/88.100.1", site(1, "HS_SITE", [(1, *self.ports(self.b))])),
+                record("0.NA/88.200", site(1, "HS_SITE", [(1, *self.ports(self.b2[0])),
+                                                          (2, *self.ports(self.b2[1]))])),
+                record("0.NA/88", site(1, "HS_SITE.PREFIX", [(1, *self.ports(self.s))]))])
+            root = f"{V4}:{self.ports(self.top)[0]}"
+            self.r = Daemon(udp=(V4 + ":0", "[::1]:0"), tcp=(V4 + ":0",), data="", homed=(),
+                            role="recursive",
+                            extra=f"recursion:\n  roots: [\"{root}\"]\n  threads: 2\n"
+                                  f"  udp_timeout_ms: 500\n  udp_tries: 1\n  tcp_timeout_ms: 1000\n"
+                                  f"  negative_ttl: {NEGATIVE_TTL}\n  ring_entries: 256\n")
+            self.nodes.append(self.r)
+            self.r.start()
+        except Exception:
+            self.stop()
+            raise
+
+    def node(self, name, homed, lines):
+        data = os.path.join(self.dir, name + ".jsonl")
+        with open(data, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data=data, homed=homed)
+        self.nodes.append(d)
+        return d.start()
+
+    @staticmethod
+    def ports(d):
+        return d.ports("udp", socket.AF_INET), d.ports("tcp", socket.AF_INET)
+
+    def ask(self, handle, *extra, family=socket.AF_INET, tcp=False):
+        """The recursive node's answer (idpath-dig --json; REC is set, as HANDLE.NET clients set it)."""
+        if tcp:
+            server, port = "@" + V4, self.r.ports("tcp", socket.AF_INET)
+        elif family == socket.AF_INET6:
+            server, port = "@::1", self.r.ports("udp", socket.AF_INET6)
+        else:
+            server, port = "@" + V4, self.r.ports("udp", socket.AF_INET)
+        r = dig(server, "-p", str(port), "--timeout", "3000", "--tries", "1", "--json",
+                *(["--tcp"] if tcp else []), *extra, handle)
+        assert r.stdout, (handle, r.returncode, r.stderr)
+        return json.loads(r.stdout)
+
+    def recursion(self):
+        return self.r.ctl_json("stats")["recursion"]
+
+    def upstream(self):
+        e = self.recursion()["engine"]
+        return e["upstream_udp"] + e["upstream_tcp"]
+
+    def wait_cached(self, before, timeout=3.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.recursion()["cached"] > before:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"nothing cached: {self.recursion()}")
+
+    def stop(self):
+        for d in self.nodes:
+            rc = d.stop()
+            assert rc == 0, f"idpathd exit status {rc}"
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def setup():
+    return Env()
+
+
+def teardown(env):
+    env.stop()
+
+
+def datas(j):
+    return [v["data"] for v in j.get("values", [])]
+
+
+def indexes(j):
+    return [v["index"] for v in j.get("values", [])]
+
+
+def test_resolves_through_referrals(env):
+    j = env.ask("88.100.1/abc")
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/abc"], j
+    j = env.ask("88.300/deep")  # 0.NA/88.300: 303 from the top to the second-level node
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/deep"], j
+    assert env.recursion()["engine"]["referrals"] >= 1
+
+
+def test_two_server_site_hash(env):
+    for h in B2_HANDLES:
+        n = java_server_number(h, 2)
+        j = env.ask(h)
+        assert datas(j) == [f"https://example.org/b2{'ab'[n]}/{h}"], (h, j)
+
+
+def test_ipv6_client(env):
+    j = env.ask("88.100.1/v6", family=socket.AF_INET6)
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/v6"], j
+
+
+def test_answers_are_not_authoritative(env):
+    j = env.ask("88.100.1/abc")
+    assert "AT" not in j["flags"], j["flags"]
+
+
+def test_second_query_is_a_table_hit(env):
+    cached = env.recursion()["cached"]
+    j = env.ask("88.100.1/multi")
+    assert j["response_code"] == 1 and indexes(j) == [1, 2, 3], j
+    env.wait_cached(cached)
+    before, upstream = env.recursion(), env.upstream()
+    answers = env.r.ctl_json("stats")["total"]["answers"]
+    j = env.ask("88.100.1/multi")
+    assert j["response_code"] == 1 and indexes(j) == [1, 2, 3], j
+    after = env.recursion()
+    assert after["punted"] == before["punted"], (before, after)  # answered on the hot path
+    assert env.upstream() == upstream
+    assert env.r.ctl_json("stats")["total"]["answers"] == answers + 1
+    assert env.r.ctl("lookup", "88.100.1/multi").returncode == 0
+
+
+def test_filters_on_cached_answers(env):
+    cached = env.recursion()["cached"]
+    assert indexes(env.ask("88.100.1/filters", "--index", "2")) == [2]  # the miss, filtered
+    env.wait_cached(cached)
+    punted = env.recursion()["punted"]
+    assert indexes(env.ask("88.100.1/filters", "--index", "2")) == [2]
+    assert indexes(env.ask("88.100.1/filters", "--type", "URL")) == [1, 3]
+    assert env.ask("88.100.1/filters", "--index", "9")["response_code"] == 200
+    assert env.recursion()["punted"] == punted
+
+
+def test_short_ttl_is_fetched_again_after_expiry(env):
+    cached = env.recursion()["cached"]
+    assert env.ask("88.100.1/short")["response_code"] == 1
+    env.wait_cached(cached)
+    upstream = env.upstream()
+    assert env.ask("88.100.1/short")["response_code"] == 1
+    assert env.upstream() == upstream  # still cached
+    time.sleep(4.0)  # TTL 2 s, plus the once-a-second sweep
+    assert env.recursion()["expired"] >= 1
+    assert env.r.ctl("lookup", "88.100.1/short").returncode != 0
+    j = env.ask("88.100.1/short")
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/short"], j
+    assert env.upstream() > upstream
+
+
+def test_missing_handle_is_100_then_negatively_cached(env):
+    j = env.ask("88.100.1/absent")
+    assert j["response_code"] == 100, j
+    upstream, negative = env.upstream(), env.recursion()["engine"]["negative_hits"]
+    j = env.ask("88.100.1/absent")
+    assert j["response_code"] == 100, j
+    assert env.upstream() == upstream
+    assert env.recursion()["engine"]["negative_hits"] == negative + 1
+    assert env.r.ctl("lookup", "88.100.1/absent").returncode != 0  # not in the table
+
+
+def test_unknown_prefix(env):
+    # The idpath top-level node answers 301 for a prefix handle it neither holds nor can refer,
+    # so no server answers and the client gets RC_ERROR (a HANDLE.NET GHR answers 100 instead,
+    # which the recursive node passes on as 100; docs/recursion.md).
+    j = env.ask("77.1/x")
+    assert j["response_code"] == 2, j
+    assert j.get("error_message", "").startswith("recursion failed"), j
+
+
+def test_tcp_answers_from_the_table_only(env):
+    cached = env.recursion()["cached"]
+    env.ask("88.100.1/abc")  # cached by now (or after this)
+    time.sleep(0.1)
+    assert env.ask("88.100.1/abc", tcp=True)["response_code"] == 1
+    # A miss over TCP is not resolved: 301, as an authoritative node without the prefix answers.
+    assert env.ask("88.200/never-asked", tcp=True)["response_code"] == 301
+    assert env.recursion()["cached"] >= cached
+
+
+def test_prefix_routes_preloaded_from_the_table(env):
+    """A recursive node whose identifier files carry 0.NA/88.100.1 answers that prefix handle as
+    a hit and resolves handles under it without its (here unreachable) root."""
+    routes = os.path.join(env.dir, "routes.jsonl")
+    with open(routes, "w", encoding="utf-8") as f:
+        f.write(record("0.NA/88.100.1", site(1, "HS_SITE", [(1, *env.ports(env.b))])) + "\n")
+    d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data=routes, homed=(), role="recursive",
+               extra="recursion:\n  roots: [\"127.0.0.1:1\"]\n  udp_timeout_ms: 200\n  udp_tries: 1\n"
+                     "  tcp_timeout_ms: 200\n")
+    d.start()
+    try:
+        port = str(d.ports("udp", socket.AF_INET))
+        ask = lambda h: json.loads(dig("@" + V4, "-p", port, "--timeout", "3000", "--tries", "1", "--json", h).stdout)
+        j = ask("88.100.1/abc")
+        assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/abc"], j
+        rec = d.ctl_json("stats")["recursion"]
+        assert rec["engine"]["service_hits"] >= 1 and rec["engine"]["timeouts"] == 0, rec
+        assert ask("0.NA/88.100.1")["response_code"] == 1
+        assert d.ctl_json("stats")["recursion"]["punted"] == rec["punted"]  # a hit
+    finally:
+        assert d.stop() == 0
+
+
+def test_stats_and_status(env):
+    rec = env.recursion()
+    for key in ("engine", "punted", "punt_dropped", "resolved", "answered", "cached", "expired"):
+        assert key in rec, rec
+    assert rec["punt_dropped"] == 0 and rec["punted"] == rec["resolved"], rec
+    status = env.r.ctl_json("status")
+    assert status["node"]["role"] == "recursive"
+    assert status["policy"]["recursive"] is True and status["policy"]["primary"] is False
+    assert status["recursion"]["answered"] >= 1
+
+
+if __name__ == "__main__":
+    main(globals(), setup, teardown)
