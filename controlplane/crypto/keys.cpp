@@ -1,4 +1,5 @@
 #include "controlplane/crypto/keys.hpp"
+#include "controlplane/crypto/openssl_error.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -13,6 +14,8 @@
 #include <fstream>
 #include <optional>
 
+#include "dataplane/base/byte_append.hpp"
+
 namespace idpath::crypto {
 
 namespace {
@@ -21,17 +24,6 @@ struct BnFree {
     void operator()(BIGNUM* b) const noexcept { BN_clear_free(b); }
 };
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
-
-std::string openssl_error()
-{
-    const unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (e == 0)
-        return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
-}
 
 bool has_private(EVP_PKEY* pkey) noexcept
 {
@@ -112,14 +104,14 @@ Result<Key, std::string> from_params(const char* type, int selection,
 {
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     if (bld == nullptr)
-        return Err(openssl_error());
+        return Err(openssl_errors());
     bool ok = true;
     for (const auto& [name, value] : fields)
         ok = ok && OSSL_PARAM_BLD_push_BN(bld, name, value) == 1;
     OSSL_PARAM* params = ok ? OSSL_PARAM_BLD_to_param(bld) : nullptr;
     OSSL_PARAM_BLD_free(bld);
     if (params == nullptr)
-        return Err(openssl_error());
+        return Err(openssl_errors());
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
     EVP_PKEY* pkey = nullptr;
     const bool made = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
@@ -127,7 +119,7 @@ Result<Key, std::string> from_params(const char* type, int selection,
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
     if (!made)
-        return Err(openssl_error());
+        return Err(openssl_errors());
     return Key(pkey);
 }
 
@@ -201,7 +193,7 @@ Result<Key, std::string> handle_net_private_key(ByteSpan bytes)
         const bool ok = y && ctx != nullptr && BN_mod_exp(y.get(), g.get(), x.get(), p.get(), ctx) == 1;
         BN_CTX_free(ctx);
         if (!ok)
-            return Err(openssl_error());
+            return Err(openssl_errors());
         key = from_params("DSA", EVP_PKEY_KEYPAIR,
                           {{OSSL_PKEY_PARAM_FFC_P, p.get()},
                            {OSSL_PKEY_PARAM_FFC_Q, q.get()},
@@ -262,14 +254,14 @@ Result<EVP_PKEY*, std::string> decode(ByteSpan bytes, const char* input_type, in
     OSSL_DECODER_CTX* dctx =
         OSSL_DECODER_CTX_new_for_pkey(&pkey, input_type, nullptr, nullptr, selection, nullptr, nullptr);
     if (dctx == nullptr)
-        return Err(openssl_error());
+        return Err(openssl_errors());
     const unsigned char* data = bytes.data();
     std::size_t len = bytes.size();
     const bool ok = OSSL_DECODER_from_data(dctx, &data, &len) == 1;
     OSSL_DECODER_CTX_free(dctx);
     if (!ok || pkey == nullptr) {
         EVP_PKEY_free(pkey);
-        return Err(openssl_error());
+        return Err(openssl_errors());
     }
     ERR_clear_error();
     return pkey;
@@ -287,14 +279,6 @@ void put_integer(std::vector<std::uint8_t>& out, const BIGNUM* v)
     store_be32(len, static_cast<std::uint32_t>(mag.size()));
     out.insert(out.end(), len, len + 4);
     out.insert(out.end(), mag.begin(), mag.end());
-}
-
-void put_string(std::vector<std::uint8_t>& out, std::string_view s)
-{
-    std::uint8_t len[4];
-    store_be32(len, static_cast<std::uint32_t>(s.size()));
-    out.insert(out.end(), len, len + 4);
-    out.insert(out.end(), s.begin(), s.end());
 }
 
 Bn bn_param(EVP_PKEY* pkey, const char* name)
@@ -454,7 +438,7 @@ std::vector<std::uint8_t> public_key_record(const Key& key)
         Bn n = bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N), e = bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E);
         if (!n || !e)
             return out;
-        put_string(out, "RSA_PUB_KEY");
+        append_string(out, "RSA_PUB_KEY");
         out.insert(out.end(), {0, 0});
         put_integer(out, e.get());
         put_integer(out, n.get());
@@ -467,7 +451,7 @@ std::vector<std::uint8_t> public_key_record(const Key& key)
            g = bn_param(key.get(), OSSL_PKEY_PARAM_FFC_G), y = bn_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY);
         if (!p || !q || !g || !y)
             return out;
-        put_string(out, "DSA_PUB_KEY");
+        append_string(out, "DSA_PUB_KEY");
         out.insert(out.end(), {0, 0});
         put_integer(out, q.get());
         put_integer(out, p.get());

@@ -1,4 +1,5 @@
 #include "controlplane/crypto/signature.hpp"
+#include "controlplane/crypto/openssl_error.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -8,6 +9,8 @@
 
 #include <cstdlib>
 #include <optional>
+
+#include "dataplane/base/byte_append.hpp"
 
 namespace idpath::crypto {
 
@@ -23,17 +26,6 @@ constexpr std::uint32_t kIterations = 10000;
 constexpr std::uint32_t kKeyBits = 160;
 // An answer names its own PBKDF2 cost; a bound keeps a forged one from burning a core.
 constexpr std::uint32_t kMaxIterations = 1000000;
-
-std::string openssl_error()
-{
-    const unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (e == 0)
-        return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
-}
 
 bool iequals(std::string_view a, std::string_view b)
 {
@@ -124,19 +116,6 @@ std::vector<std::uint8_t> pbkdf2_mac(ByteSpan secret, ByteSpan salt, std::uint32
     return mac;
 }
 
-void put_int4(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    std::uint8_t b[4];
-    store_be32(b, v);
-    out.insert(out.end(), b, b + 4);
-}
-
-void put_string(std::vector<std::uint8_t>& out, ByteSpan s)
-{
-    put_int4(out, static_cast<std::uint32_t>(s.size()));
-    out.insert(out.end(), s.begin(), s.end());
-}
-
 bool equal_mac(ByteSpan expected, ByteSpan got) noexcept
 {
     return !expected.empty() && expected.size() == got.size() &&
@@ -194,7 +173,7 @@ Result<std::vector<std::uint8_t>, std::string> sign(const Key& key, std::string_
     }
     EVP_MD_CTX_free(ctx);
     if (!ok)
-        return Err("signing failed: " + openssl_error());
+        return Err("signing failed: " + openssl_errors());
     return sig;
 }
 
@@ -219,10 +198,10 @@ std::vector<std::uint8_t> seckey_answer(ByteSpan secret, ByteSpan challenge_inpu
     if (at_least(2, 7)) {
         const std::vector<std::uint8_t> salt = random_bytes(kSaltSize);
         out.push_back(kPbkdf2HmacSha1);
-        put_string(out, salt);
-        put_int4(out, kIterations);
-        put_int4(out, kKeyBits);
-        put_string(out, pbkdf2_mac(secret, salt, kIterations, kKeyBits, challenge_input));
+        append_string(out, salt);
+        append_be32(out, kIterations);
+        append_be32(out, kKeyBits);
+        append_string(out, pbkdf2_mac(secret, salt, kIterations, kKeyBits, challenge_input));
     } else if (at_least(2, 1)) {
         out.push_back(kSha1);
         const auto d = digest(EVP_sha1(), {secret, challenge_input, secret});

@@ -1,4 +1,5 @@
 #include "controlplane/crypto/tls_stream.hpp"
+#include "controlplane/crypto/openssl_error.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -32,19 +33,7 @@ int remaining_ms(Clock::time_point deadline)
 
 std::string openssl_error(const char* what)
 {
-    std::string out = what;
-    unsigned long e = 0;
-    bool first = true;
-    while ((e = ERR_get_error()) != 0) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        out += first ? ": " : "; ";
-        out += buf;
-        first = false;
-    }
-    if (first)
-        out += ": failed";
-    return out;
+    return std::string(what) + ": " + openssl_errors();
 }
 
 /// HANDLE.NET keys may be RSA-1024; Debian's default security level 2 would refuse them, and

@@ -6,6 +6,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "dataplane/base/byte_append.hpp"
+
 namespace idpath::journal {
 
 namespace {
@@ -14,20 +16,6 @@ constexpr char kMagic[8] = {'I', 'D', 'P', 'J', 'R', 'N', 'L', '1'};
 constexpr std::uint32_t kVersion = 1;
 /// txn u64, date i64, action u8, handle length u16, value count u32.
 constexpr std::size_t kFixedBody = 8 + 8 + 1 + 2 + 4;
-
-void put_be32(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    std::uint8_t b[4];
-    store_be32(b, v);
-    out.insert(out.end(), b, b + 4);
-}
-
-void put_be64(std::vector<std::uint8_t>& out, std::uint64_t v)
-{
-    std::uint8_t b[8];
-    store_be64(b, v);
-    out.insert(out.end(), b, b + 8);
-}
 
 bool valid_action(std::uint8_t a) noexcept { return a >= 1 && a <= 5; }
 
@@ -55,8 +43,8 @@ std::string_view to_string(Action a) noexcept
 std::vector<std::uint8_t> file_header()
 {
     std::vector<std::uint8_t> out(kMagic, kMagic + sizeof kMagic);
-    put_be32(out, kVersion);
-    put_be32(out, 0);
+    append_be32(out, kVersion);
+    append_be32(out, 0);
     return out;
 }
 
@@ -75,19 +63,19 @@ void encode_entry(const Entry& e, std::vector<std::uint8_t>& out)
 {
     std::vector<std::uint8_t> body;
     body.reserve(kFixedBody + e.handle.size() + e.values.size());
-    put_be64(body, e.txn_id);
-    put_be64(body, static_cast<std::uint64_t>(e.date_ms));
+    append_be64(body, e.txn_id);
+    append_be64(body, static_cast<std::uint64_t>(e.date_ms));
     body.push_back(static_cast<std::uint8_t>(e.action));
     body.push_back(static_cast<std::uint8_t>(e.handle.size() >> 8));
     body.push_back(static_cast<std::uint8_t>(e.handle.size()));
     body.insert(body.end(), e.handle.begin(), e.handle.end());
-    put_be32(body, e.value_count);
+    append_be32(body, e.value_count);
     body.insert(body.end(), e.values.begin(), e.values.end());
 
     const auto len = static_cast<std::uint32_t>(body.size());
-    put_be32(out, len);
-    put_be32(out, ~len);
-    put_be64(out, XXH3_64bits(body.data(), body.size()));
+    append_be32(out, len);
+    append_be32(out, ~len);
+    append_be64(out, XXH3_64bits(body.data(), body.size()));
     out.insert(out.end(), body.begin(), body.end());
 }
 

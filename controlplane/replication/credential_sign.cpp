@@ -1,23 +1,11 @@
 #include "controlplane/replication/credential_sign.hpp"
 
 #include "dataplane/wire/constants.hpp"
+#include "dataplane/base/byte_append.hpp"
 
 namespace idpath::replication {
 
 namespace {
-
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    std::uint8_t b[4];
-    store_be32(b, v);
-    out.insert(out.end(), b, b + 4);
-}
-
-void put_string(std::vector<std::uint8_t>& out, ByteSpan b)
-{
-    put_u32(out, static_cast<std::uint32_t>(b.size()));
-    out.insert(out.end(), b.begin(), b.end());
-}
 
 bool at_least_2_8(const wire::Envelope& env) noexcept
 {
@@ -43,9 +31,9 @@ std::vector<std::uint8_t> signed_data(const wire::Envelope& env, std::uint32_t s
         out.push_back(env.suggested_major);
         out.push_back(env.suggested_minor);
     }
-    put_u32(out, env.session_id);
-    put_u32(out, env.request_id);
-    put_u32(out, session_counter);
+    append_be32(out, env.session_id);
+    append_be32(out, env.request_id);
+    append_be32(out, session_counter);
     out.insert(out.end(), header_and_body.begin(), header_and_body.end());
     return out;
 }
@@ -59,12 +47,12 @@ std::vector<std::uint8_t> encode_signed_credential(std::string_view algorithm, B
     out.push_back(0); // reserved
     out.push_back(0); // options
     out.push_back(0);
-    put_string(out, {}); // signer handle: CNRI leaves it empty, the key is the server's
-    put_u32(out, session_counter);
-    put_string(out, as_bytes(kSignedType));
-    put_u32(out, static_cast<std::uint32_t>(4 + algorithm.size() + 4 + signature.size()));
-    put_string(out, as_bytes(algorithm));
-    put_string(out, signature);
+    append_string(out, ByteSpan{}); // signer handle: CNRI leaves it empty, the key is the server's
+    append_be32(out, session_counter);
+    append_string(out, as_bytes(kSignedType));
+    append_be32(out, static_cast<std::uint32_t>(4 + algorithm.size() + 4 + signature.size()));
+    append_string(out, as_bytes(algorithm));
+    append_string(out, signature);
     return out;
 }
 
@@ -77,7 +65,7 @@ std::vector<std::uint8_t> with_credential(ByteSpan message, ByteSpan credential)
     std::vector<std::uint8_t> out;
     out.reserve(message.size() + credential.size());
     out.insert(out.end(), message.begin(), message.end() - 4);
-    put_string(out, credential);
+    append_string(out, credential);
     store_be32(out.data() + kMessageLengthOffset, static_cast<std::uint32_t>(out.size() - wire::kEnvelopeSize));
     return out;
 }

@@ -1,5 +1,6 @@
 #include "controlplane/replication/repl_stream.hpp"
 
+#include "dataplane/base/byte_append.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/wire/value.hpp"
 
@@ -26,40 +27,20 @@ constexpr std::uint8_t kActionDeleteAll = 6;
 
 constexpr std::string_view kNaPrefix = "0.NA/";
 
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    std::uint8_t b[4];
-    store_be32(b, v);
-    out.insert(out.end(), b, b + 4);
-}
-
-void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v)
-{
-    std::uint8_t b[8];
-    store_be64(b, v);
-    out.insert(out.end(), b, b + 8);
-}
-
-void put_string(std::vector<std::uint8_t>& out, ByteSpan b)
-{
-    put_u32(out, static_cast<std::uint32_t>(b.size()));
-    out.insert(out.end(), b.begin(), b.end());
-}
-
 /// `count` values concatenated as the table holds them, each written with its int4 length.
 /// The values must be well-formed (they come from the table); a walk that fails writes the
 /// rest as one value so nothing is lost silently and the peer's decoder refuses the record.
 void put_values(std::vector<std::uint8_t>& out, std::uint32_t count, ByteSpan encoded)
 {
-    put_u32(out, count);
+    append_be32(out, count);
     ByteReader r(encoded);
     for (std::uint32_t i = 0; i < count && !r.at_end(); ++i) {
         const std::size_t start = r.position();
         if (!wire::decode_value(r)) {
-            put_string(out, encoded.subspan(start));
+            append_string(out, encoded.subspan(start));
             return;
         }
-        put_string(out, encoded.subspan(start, r.position() - start));
+        append_string(out, encoded.subspan(start, r.position() - start));
     }
 }
 
@@ -366,17 +347,17 @@ std::string after_end(std::string_view stream, std::uint64_t offset)
 
 void encode_txn_header(const TxnStreamHeader& h, std::vector<std::uint8_t>& out)
 {
-    put_u32(out, h.data_format);
-    put_u32(out, h.status);
+    append_be32(out, h.data_format);
+    append_be32(out, h.status);
 }
 
 void encode_txn_record(const TxnRecord& r, std::vector<std::uint8_t>& out)
 {
     out.push_back(kTxnRecord);
-    put_u64(out, r.txn_id);
-    put_string(out, as_bytes(r.handle));
+    append_be64(out, r.txn_id);
+    append_string(out, as_bytes(r.handle));
     out.push_back(static_cast<std::uint8_t>(r.action));
-    put_u64(out, static_cast<std::uint64_t>(r.date_ms));
+    append_be64(out, static_cast<std::uint64_t>(r.date_ms));
     if (r.action == journal::Action::Create || r.action == journal::Action::Update)
         put_values(out, r.value_count, r.values);
 }
@@ -384,35 +365,35 @@ void encode_txn_record(const TxnRecord& r, std::vector<std::uint8_t>& out)
 void encode_txn_end(const TxnEnd& e, std::vector<std::uint8_t>& out)
 {
     out.push_back(kTxnEnd);
-    put_u64(out, static_cast<std::uint64_t>(e.date_ms));
+    append_be64(out, static_cast<std::uint64_t>(e.date_ms));
 }
 
-void encode_dump_header(std::vector<std::uint8_t>& out) { put_u32(out, kDumpDataFormat); }
+void encode_dump_header(std::vector<std::uint8_t>& out) { append_be32(out, kDumpDataFormat); }
 
 void encode_dump_info(const DumpInfo& i, std::vector<std::uint8_t>& out)
 {
     out.push_back(kDumpInfo);
-    put_u64(out, static_cast<std::uint64_t>(i.date_ms));
-    put_u64(out, i.last_txn_id);
+    append_be64(out, static_cast<std::uint64_t>(i.date_ms));
+    append_be64(out, i.last_txn_id);
 }
 
 void encode_dump_handle(std::string_view handle, std::uint32_t count, ByteSpan encoded_values,
                         std::vector<std::uint8_t>& out)
 {
     out.push_back(kDumpHandle);
-    put_string(out, as_bytes(handle));
+    append_string(out, as_bytes(handle));
     put_values(out, count, encoded_values);
 }
 
 void encode_dump_homed_prefix(std::string_view prefix_handle, std::vector<std::uint8_t>& out)
 {
     out.push_back(kDumpHomedPrefix);
-    put_string(out, as_bytes(prefix_handle));
+    append_string(out, as_bytes(prefix_handle));
 }
 
 void encode_dump_done(std::vector<std::uint8_t>& out) { out.push_back(kDumpDone); }
 
-void append_block_signature(ByteSpan signature, std::vector<std::uint8_t>& out) { put_string(out, signature); }
+void append_block_signature(ByteSpan signature, std::vector<std::uint8_t>& out) { append_string(out, signature); }
 
 // ---- decoders --------------------------------------------------------------------------------
 

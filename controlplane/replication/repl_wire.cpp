@@ -1,5 +1,6 @@
 #include "controlplane/replication/repl_wire.hpp"
 
+#include "dataplane/base/byte_append.hpp"
 #include "dataplane/base/byte_reader.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "dataplane/wire/server_hash.hpp"
@@ -13,37 +14,11 @@ constexpr std::size_t kMaxStateJson = wire::kMaxMessageLength;
 /// A sync digest has table::kDigestBuckets (64); anything far above that is not one.
 constexpr std::uint32_t kMaxDigestBuckets = 4096;
 
-void put_u8(std::vector<std::uint8_t>& out, std::uint8_t v) { out.push_back(v); }
-
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    std::uint8_t b[4];
-    store_be32(b, v);
-    out.insert(out.end(), b, b + 4);
-}
-
-void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v)
-{
-    std::uint8_t b[8];
-    store_be64(b, v);
-    out.insert(out.end(), b, b + 8);
-}
-
-void put_bytes(std::vector<std::uint8_t>& out, ByteSpan b) { out.insert(out.end(), b.begin(), b.end()); }
-
-void put_string(std::vector<std::uint8_t>& out, ByteSpan b)
-{
-    put_u32(out, static_cast<std::uint32_t>(b.size()));
-    put_bytes(out, b);
-}
-
-void put_string(std::vector<std::uint8_t>& out, std::string_view s) { put_string(out, as_bytes(s)); }
-
 void put_shard(std::vector<std::uint8_t>& out, const ShardFilter& f)
 {
-    put_u8(out, f.hash_type);
-    put_u32(out, f.num_servers);
-    put_u32(out, f.server_num);
+    append_u8(out, f.hash_type);
+    append_be32(out, f.num_servers);
+    append_be32(out, f.server_num);
 }
 
 ShardFilter read_shard(ByteReader& r) noexcept
@@ -99,12 +74,12 @@ bool ShardFilter::contains(std::string_view handle) const noexcept
 std::vector<std::uint8_t> encode_retrieve_txn_request(const RetrieveTxnRequest& r)
 {
     std::vector<std::uint8_t> out;
-    put_u8(out, r.mode);
+    append_u8(out, r.mode);
     if (r.mode == 1) {
-        put_string(out, r.replication_state_json);
+        append_string(out, r.replication_state_json);
     } else {
-        put_u64(out, r.last_txn_id);
-        put_u64(out, static_cast<std::uint64_t>(r.last_query_date_ms));
+        append_be64(out, r.last_txn_id);
+        append_be64(out, static_cast<std::uint64_t>(r.last_query_date_ms));
     }
     put_shard(out, r.shard);
     return out;
@@ -133,8 +108,8 @@ std::vector<std::uint8_t> encode_dump_handles_request(const DumpHandlesRequest& 
     std::vector<std::uint8_t> out;
     put_shard(out, r.shard);
     if (r.starting_point) {
-        put_string(out, *r.starting_point);
-        put_u32(out, r.starting_point_type);
+        append_string(out, *r.starting_point);
+        append_be32(out, r.starting_point_type);
     }
     return out;
 }
@@ -157,13 +132,13 @@ std::vector<std::uint8_t> encode_challenge(const Challenge& c)
     std::vector<std::uint8_t> out;
     if (c.digest_type == static_cast<std::uint8_t>(wire::DigestType::LegacyMd5)) {
         // Before 2.1 there is no hash-type octet and the nonce comes first (research7 section 2).
-        put_string(out, c.nonce);
-        put_string(out, c.request_digest);
+        append_string(out, c.nonce);
+        append_string(out, c.request_digest);
         return out;
     }
-    put_u8(out, c.digest_type);
-    put_bytes(out, c.request_digest);
-    put_string(out, c.nonce);
+    append_u8(out, c.digest_type);
+    append_bytes(out, c.request_digest);
+    append_string(out, c.nonce);
     return out;
 }
 
@@ -193,10 +168,10 @@ Result<Challenge, wire::WireError> decode_challenge(ByteSpan body)
 std::vector<std::uint8_t> encode_challenge_answer(const ChallengeAnswer& a)
 {
     std::vector<std::uint8_t> out;
-    put_string(out, a.auth_type);
-    put_string(out, a.admin_handle);
-    put_u32(out, a.admin_index);
-    put_string(out, a.signed_response);
+    append_string(out, a.auth_type);
+    append_string(out, a.admin_handle);
+    append_be32(out, a.admin_index);
+    append_string(out, a.signed_response);
     return out;
 }
 
@@ -215,16 +190,16 @@ std::vector<std::uint8_t> challenge_signing_input(const Challenge& c)
 {
     std::vector<std::uint8_t> out;
     out.reserve(c.nonce.size() + c.request_digest.size());
-    put_bytes(out, c.nonce);
-    put_bytes(out, c.request_digest);
+    append_bytes(out, c.nonce);
+    append_bytes(out, c.request_digest);
     return out;
 }
 
 std::vector<std::uint8_t> encode_pubkey_response(std::string_view algorithm, ByteSpan signature)
 {
     std::vector<std::uint8_t> out;
-    put_string(out, algorithm);
-    put_string(out, signature);
+    append_string(out, algorithm);
+    append_string(out, signature);
     return out;
 }
 
@@ -240,7 +215,7 @@ Result<PubkeyResponse, wire::WireError> decode_pubkey_response(ByteSpan signed_r
 std::vector<std::uint8_t> encode_next_txn_id(std::uint64_t next_txn_id)
 {
     std::vector<std::uint8_t> out;
-    put_u64(out, next_txn_id);
+    append_be64(out, next_txn_id);
     return out;
 }
 
@@ -273,12 +248,12 @@ Result<ShardFilter, wire::WireError> decode_sync_digest_request(ByteSpan body)
 std::vector<std::uint8_t> encode_sync_digest(const SyncDigest& d)
 {
     std::vector<std::uint8_t> out;
-    put_u64(out, d.txn_id);
-    put_u64(out, d.records);
-    put_u32(out, static_cast<std::uint32_t>(d.buckets.size()));
+    append_be64(out, d.txn_id);
+    append_be64(out, d.records);
+    append_be32(out, static_cast<std::uint32_t>(d.buckets.size()));
     for (std::size_t i = 0; i < d.buckets.size(); ++i) {
-        put_u64(out, d.buckets[i]);
-        put_u64(out, i < d.bucket_records.size() ? d.bucket_records[i] : 0);
+        append_be64(out, d.buckets[i]);
+        append_be64(out, i < d.bucket_records.size() ? d.bucket_records[i] : 0);
     }
     return out;
 }

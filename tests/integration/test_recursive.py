@@ -6,14 +6,12 @@ ask the recursive node over UDP (IPv4 and IPv6); misses are resolved upstream by
 threads and positive answers cached in its serving table until their TTL passes."""
 import json
 import os
-import shutil
 import socket
-import tempfile
 import time
 
 from harness import main
 from idpath_env import Daemon, dig
-from test_recursion_dig import B2_HANDLES, V4, java_server_number, record, site, url
+from hierarchy import B2_HANDLES, V4, Hierarchy, java_server_number, record, site, url
 
 NEGATIVE_TTL = 30
 
@@ -25,36 +23,19 @@ def value(index, vtype, data, ttl=None):
     return v
 
 
-class Env:
+class Env(Hierarchy):
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="idpath-recursive-")
-        self.nodes = []
+        super().__init__("idpath-recursive-", b_records=(
+            record("88.100.1/multi", value(1, "URL", "https://example.org/m1"),
+                   value(2, "EMAIL", "m@example.org"), value(3, "URL", "https://example.org/m3")),
+            record("88.100.1/filters", value(1, "URL", "https://example.org/f1"),
+                   value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
+            record("88.100.1/v6", url(1, "https://example.org/b/v6")),
+            record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2))))
         try:
-            self.b = self.node("b", ["88.100.1", "88.300"], [
-                record("88.100.1/abc", url(1, "https://example.org/b/abc")),
-                record("88.100.1/multi", value(1, "URL", "https://example.org/m1"),
-                       value(2, "EMAIL", "m@example.org"), value(3, "URL", "https://example.org/m3")),
-                record("88.100.1/filters", value(1, "URL", "https://example.org/f1"),
-                       value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
-                record("88.100.1/v6", url(1, "https://example.org/b/v6")),
-                record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2)),
-                record("88.300/deep", url(1, "https://example.org/b/deep"))])
-            self.b2 = []
-            for n in (0, 1):
-                mine = [h for h in B2_HANDLES if java_server_number(h, 2) == n]
-                self.b2.append(self.node(f"b2{'ab'[n]}", ["88.200"], [
-                    record(h, url(1, f"https://example.org/b2{'ab'[n]}/{h}")) for h in mine]))
-            self.s = self.node("s", ["88.998"], [
-                record("0.NA/88.300", site(1, "HS_SITE", [(1, *self.ports(self.b))]))])
-            self.top = self.node("top", ["88.999"], [
-                record("0.NA/88.100.1", site(1, "HS_SITE", [(1, *self.ports(self.b))])),
-                record("0.NA/88.200", site(1, "HS_SITE", [(1, *self.ports(self.b2[0])),
-                                                          (2, *self.ports(self.b2[1]))])),
-                record("0.NA/88", site(1, "HS_SITE.PREFIX", [(1, *self.ports(self.s))]))])
-            root = f"{V4}:{self.ports(self.top)[0]}"
             self.r = Daemon(udp=(V4 + ":0", "[::1]:0"), tcp=(V4 + ":0",), data="", homed=(),
                             role="recursive",
-                            extra=f"recursion:\n  roots: [\"{root}\"]\n  threads: 2\n"
+                            extra=f"recursion:\n  roots: [\"{self.root()}\"]\n  threads: 2\n"
                                   f"  udp_timeout_ms: 500\n  udp_tries: 1\n  tcp_timeout_ms: 1000\n"
                                   f"  negative_ttl: {NEGATIVE_TTL}\n  ring_entries: 256\n")
             self.nodes.append(self.r)
@@ -62,18 +43,6 @@ class Env:
         except Exception:
             self.stop()
             raise
-
-    def node(self, name, homed, lines):
-        data = os.path.join(self.dir, name + ".jsonl")
-        with open(data, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data=data, homed=homed)
-        self.nodes.append(d)
-        return d.start()
-
-    @staticmethod
-    def ports(d):
-        return d.ports("udp", socket.AF_INET), d.ports("tcp", socket.AF_INET)
 
     def ask(self, handle, *extra, family=socket.AF_INET, tcp=False):
         """The recursive node's answer (idpath-dig --json; REC is set, as HANDLE.NET clients set it)."""
@@ -103,11 +72,6 @@ class Env:
             time.sleep(0.02)
         raise AssertionError(f"nothing cached: {self.recursion()}")
 
-    def stop(self):
-        for d in self.nodes:
-            rc = d.stop()
-            assert rc == 0, f"idpathd exit status {rc}"
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def setup():
