@@ -18,7 +18,7 @@ void fill_query(Record& r, const Peer& peer, const resolve::Outcome& o,
 {
     r.family = peer.family;
     r.transport = peer.transport;
-    r.action = Action::Allowed;
+    r.action = o.punt ? Action::Recursed : Action::Allowed;
     r.silence = static_cast<std::uint8_t>(o.silence);
     r.flags = static_cast<std::uint8_t>((o.multi_datagram ? kFlagMultiDatagramRequest : 0) |
                                         (o.malformed ? kFlagMalformed : 0) |

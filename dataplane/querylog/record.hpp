@@ -15,9 +15,10 @@ namespace idpath::querylog {
 
 enum class Kind : std::uint8_t { Query = 1, Heartbeat = 2 };
 enum class Transport : std::uint8_t { Udp = 1, Tcp = 2 };
-/// What the node's policy did with the request. Only Allowed exists today (no ACL or rate
+/// What the node did with the request. Denied and RateLimited are reserved (no ACL or rate
 /// limit yet); the field is in the schema so platforms need not change when they come.
-enum class Action : std::uint8_t { Allowed = 0, Denied = 1, RateLimited = 2 };
+/// Recursed: a recursive node's miss handed to its resolver threads (no answer from this thread).
+enum class Action : std::uint8_t { Allowed = 0, Denied = 1, RateLimited = 2, Recursed = 3 };
 
 /// Record::flags bits.
 inline constexpr std::uint8_t kFlagHandleTruncated = 0x01; // handle longer than kHandleBytes

@@ -253,6 +253,7 @@ const char* action_name(querylog::Action a) noexcept
     case querylog::Action::Allowed: return "allowed";
     case querylog::Action::Denied: return "denied";
     case querylog::Action::RateLimited: return "rate_limited";
+    case querylog::Action::Recursed: return "recursed";
     }
     return nullptr;
 }

@@ -116,6 +116,21 @@ TEST_F(FillTest, Ipv6MissAndMultiDatagramAnswer)
     EXPECT_EQ(r.response_code, 1u);
 }
 
+TEST_F(FillTest, ARecursiveMissIsRecordedAsRecursed)
+{
+    resolve::Outcome o;
+    o.punt = true;
+    o.opcode = 1;
+    Record r{};
+    fill_query(r, {}, o, 0);
+    EXPECT_EQ(r.action, Action::Recursed);
+    EXPECT_EQ(r.response_code, 0u);
+    EXPECT_EQ(r.response_bytes, 0u);
+    o.punt = false;
+    fill_query(r, {}, o, 0);
+    EXPECT_EQ(r.action, Action::Allowed);
+}
+
 TEST_F(FillTest, LongHandleIsTruncatedAndFlagged)
 {
     const std::string handle = "88.100.1/" + std::string(300, 'h');

@@ -100,6 +100,16 @@ TEST(EncodeJson, QueryFields)
     EXPECT_EQ(j["replayed"], false);
 }
 
+TEST(EncodeJson, ARecursedQueryIsNamed)
+{
+    auto r = query(9, "88.100.1/miss");
+    r.action = querylog::Action::Recursed;
+    r.response_code = 0;
+    std::string out;
+    encode_json(r, kOrigin, false, out);
+    EXPECT_EQ(parse(out)["action"], "recursed");
+}
+
 TEST(EncodeJson, Ipv6UnknownCodesAndTruncation)
 {
     Record r = query(1, std::string(300, 'h'));
