@@ -397,7 +397,7 @@ void append_block_signature(ByteSpan signature, std::vector<std::uint8_t>& out) 
 
 // ---- decoders --------------------------------------------------------------------------------
 
-void TxnStreamDecoder::feed(ByteSpan bytes)
+void StreamDecoderBase::feed(ByteSpan bytes)
 {
     compact(buf_, pos_);
     buf_.insert(buf_.end(), bytes.begin(), bytes.end());
@@ -429,12 +429,6 @@ Result<bool, std::string> TxnStreamDecoder::next(TxnItem& out)
     consumed_ += in.at;
     out = std::move(item);
     return true;
-}
-
-void DumpStreamDecoder::feed(ByteSpan bytes)
-{
-    compact(buf_, pos_);
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
 
 Result<bool, std::string> DumpStreamDecoder::next(DumpItem& out)

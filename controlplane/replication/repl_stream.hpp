@@ -116,20 +116,19 @@ struct ValueScan {
 };
 } // namespace detail
 
-/// Incremental decoder of a txn stream: header first, then records until TxnEnd.
-class TxnStreamDecoder {
+/// What both stream decoders keep: the octets received and not yet consumed, where the stream
+/// stands, and the signature block of the last item.
+class StreamDecoderBase {
 public:
-    explicit TxnStreamDecoder(StreamLimits limits = {}) : limits_(limits) {}
     /// Appends received octets.
     void feed(ByteSpan bytes);
-    /// The next whole item; nullopt-equivalent (false) when more bytes are needed; an error
-    /// (naming the stream offset) on malformed input. After TxnEnd, further bytes are an error.
-    Result<bool, std::string> next(TxnItem& out);
     std::uint64_t offset() const noexcept { return consumed_; }
     /// With signed_blocks: the block of the item next() returned last.
     const SignedBlock& last_block() const noexcept { return block_; }
 
-private:
+protected:
+    explicit StreamDecoderBase(StreamLimits limits) : limits_(limits) {}
+
     StreamLimits limits_;
     std::vector<std::uint8_t> buf_;
     std::size_t pos_ = 0;
@@ -140,25 +139,20 @@ private:
     detail::ValueScan scan_;
 };
 
-/// Incremental decoder of a dump stream: int4 data format (2) first, then records until DumpDone.
-class DumpStreamDecoder {
+/// Incremental decoder of a txn stream: header first, then records until TxnEnd.
+class TxnStreamDecoder : public StreamDecoderBase {
 public:
-    explicit DumpStreamDecoder(StreamLimits limits = {}) : limits_(limits) {}
-    void feed(ByteSpan bytes);
-    Result<bool, std::string> next(DumpItem& out);
-    std::uint64_t offset() const noexcept { return consumed_; }
-    /// With signed_blocks: the block of the item next() returned last.
-    const SignedBlock& last_block() const noexcept { return block_; }
+    explicit TxnStreamDecoder(StreamLimits limits = {}) : StreamDecoderBase(limits) {}
+    /// The next whole item; false when more bytes are needed; an error (naming the stream
+    /// offset) on malformed input. After TxnEnd, further bytes are an error.
+    Result<bool, std::string> next(TxnItem& out);
+};
 
-private:
-    StreamLimits limits_;
-    std::vector<std::uint8_t> buf_;
-    std::size_t pos_ = 0;
-    std::uint64_t consumed_ = 0;
-    bool header_done_ = false;
-    bool ended_ = false;
-    SignedBlock block_;
-    detail::ValueScan scan_;
+/// Incremental decoder of a dump stream: int4 data format (2) first, then records until DumpDone.
+class DumpStreamDecoder : public StreamDecoderBase {
+public:
+    explicit DumpStreamDecoder(StreamLimits limits = {}) : StreamDecoderBase(limits) {}
+    Result<bool, std::string> next(DumpItem& out);
 };
 
 /// "0.NA/88.100.1" -> "88.100.1" (ASCII case kept); other input returned as is.
