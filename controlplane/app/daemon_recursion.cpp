@@ -121,7 +121,7 @@ std::vector<std::string> Daemon::cache_insert(const std::vector<CacheEntry>& ent
         // a cached copy (a request for it raced the insert, or the key was updated since).
         if (!cached_keys_.contains(e.key) && table_->find(e.key))
             continue;
-        auto values = decode_values(e.count, e.encoded);
+        auto values = wire::decode_values(e.encoded, e.count);
         if (!values)
             continue;
         auto rec = table::encode_record(e.key, std::move(*values));

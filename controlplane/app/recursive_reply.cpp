@@ -59,22 +59,6 @@ std::optional<std::string> requested_handle(ByteSpan request)
     return std::string(as_string_view(req->handle));
 }
 
-std::optional<std::vector<wire::HandleValue>> decode_values(std::uint32_t count, ByteSpan encoded)
-{
-    std::vector<wire::HandleValue> values;
-    values.reserve(std::min<std::uint32_t>(count, wire::kMaxValues));
-    ByteReader r(encoded);
-    for (std::uint32_t i = 0; i < count; ++i) {
-        const auto v = wire::decode_value(r);
-        if (!v)
-            return std::nullopt;
-        values.push_back(wire::to_owned(*v));
-    }
-    if (r.remaining() != 0)
-        return std::nullopt;
-    return values;
-}
-
 resolve::Outcome recursive_reply(ByteSpan request, const recursion::Outcome& answer, resolve::Policy policy,
                                  std::uint32_t now_unix, MutableByteSpan out)
 {
@@ -102,7 +86,7 @@ resolve::Outcome recursive_reply(ByteSpan request, const recursion::Outcome& ans
     }
     std::shared_ptr<table::Table> table;
     if (rc == static_cast<std::uint32_t>(wire::ResponseCode::Success) && answer.value_count > 0) {
-        auto values = decode_values(answer.value_count, answer.values);
+        auto values = wire::decode_values(answer.values, answer.value_count);
         if (values)
             table = one_record_table(key, &*values);
         if (!table)

@@ -28,9 +28,6 @@ std::string homing_prefix(std::string_view key);
 /// The handle a RESOLUTION request asks for, as sent; nullopt for anything else.
 std::optional<std::string> requested_handle(ByteSpan request);
 
-/// `count` values encoded back to back (recursion::Outcome::values); nullopt when malformed.
-std::optional<std::vector<wire::HandleValue>> decode_values(std::uint32_t count, ByteSpan encoded);
-
 /// Writes the reply (envelope + message) to `request` (envelope + message, one datagram) given
 /// the engine's `answer` for the handle it asks, with `policy` as the hot path answers (made
 /// non-recursive and non-authoritative here). `out` holds resolve::kReplyBufferSize octets.

@@ -43,22 +43,6 @@ journal::Entry normalised(const journal::Entry& e)
     return x;
 }
 
-std::optional<std::vector<wire::HandleValue>> decode_values(std::uint32_t count, ByteSpan encoded)
-{
-    std::vector<wire::HandleValue> values;
-    values.reserve(count);
-    ByteReader r(encoded);
-    for (std::uint32_t i = 0; i < count; ++i) {
-        auto v = wire::decode_value(r);
-        if (!v)
-            return std::nullopt;
-        values.push_back(wire::to_owned(*v));
-    }
-    if (!r.at_end())
-        return std::nullopt;
-    return values;
-}
-
 replication::SyncDigest to_sync(const table::TableDigest& d, std::uint64_t txn)
 {
     replication::SyncDigest s;
@@ -224,7 +208,7 @@ bool ReplicationPorts::dump_add(std::string_view handle, std::uint32_t count, By
 {
     if (!staging_)
         return false;
-    auto values = decode_values(count, encoded);
+    auto values = wire::decode_values(encoded, count);
     if (!values || !staging_->add(handle, std::move(*values))) {
         ++staged_refused_;
         log::warning("replication: dumped record refused (duplicate, malformed or beyond the table's limits): ",

@@ -58,18 +58,10 @@ Result<void, std::string> replay_entry(table::Table& table, const Entry& e, tabl
     case Action::Update: break;
     }
     const auto where = "txn " + std::to_string(e.txn_id) + " (" + e.handle + "): ";
-    std::vector<wire::HandleValue> values;
-    values.reserve(e.value_count);
-    ByteReader r(e.values);
-    for (std::uint32_t i = 0; i < e.value_count; ++i) {
-        auto v = wire::decode_value(r);
-        if (!v)
-            return Err(where + "value " + std::to_string(i) + " does not decode");
-        values.push_back(wire::to_owned(*v));
-    }
-    if (!r.at_end())
-        return Err(where + "octets after the values");
-    auto rec = table::encode_record(e.handle, std::move(values));
+    auto values = wire::decode_values(e.values, e.value_count);
+    if (!values)
+        return Err(where + "values do not decode: " + wire::to_string(values.error()));
+    auto rec = table::encode_record(e.handle, std::move(*values));
     if (!rec)
         return Err(where + std::string(table::to_string(rec.error())));
     table.upsert(*rec, retired);

@@ -94,13 +94,12 @@ void encode_value(ByteWriter& w, const HandleValue& v) noexcept
     }
 }
 
-Result<std::vector<HandleValue>, WireError> decode_value_list(ByteReader& r)
+namespace {
+
+/// `count` values from `r`. Common.MAX_HANDLE_VALUES; and every value takes at least
+/// kValueFixedSize octets, which bounds the reserve below by the input rather than by the count.
+Result<std::vector<HandleValue>, WireError> decode_n(ByteReader& r, std::uint32_t count)
 {
-    const std::uint32_t count = r.u32();
-    if (!r.ok())
-        return Err{reader_error(r)};
-    // Common.MAX_HANDLE_VALUES; and every value takes at least kValueFixedSize octets, which
-    // bounds the reserve below by the input rather than by the count on the wire.
     if (count > kMaxValues)
         return Err{WireError::TooManyValues};
     if (count > r.remaining() / kValueFixedSize)
@@ -113,6 +112,25 @@ Result<std::vector<HandleValue>, WireError> decode_value_list(ByteReader& r)
             return Err{detail::error_of(v)};
         values.push_back(to_owned(*v));
     }
+    return values;
+}
+
+} // namespace
+
+Result<std::vector<HandleValue>, WireError> decode_value_list(ByteReader& r)
+{
+    const std::uint32_t count = r.u32();
+    if (!r.ok())
+        return Err{reader_error(r)};
+    return decode_n(r, count);
+}
+
+Result<std::vector<HandleValue>, WireError> decode_values(ByteSpan encoded, std::uint32_t count)
+{
+    ByteReader r(encoded);
+    auto values = decode_n(r, count);
+    if (values && !r.at_end())
+        return Err{WireError::TrailingBytes};
     return values;
 }
 

@@ -68,6 +68,10 @@ void encode_value(ByteWriter& w, const HandleValue& v) noexcept;
 /// Reads a value list: int4 count then that many values (count <= kMaxValues).
 Result<std::vector<HandleValue>, WireError> decode_value_list(ByteReader& r);
 
+/// Decodes exactly `count` values encoded back to back, filling `encoded` (TrailingBytes when
+/// octets remain): a record as the table, the journal and replication streams hold it.
+Result<std::vector<HandleValue>, WireError> decode_values(ByteSpan encoded, std::uint32_t count);
+
 /// "rwr-" style rendering of permission bits: admin read, admin write, public read, public write.
 std::string permissions_string(std::uint8_t permissions);
 
