@@ -396,7 +396,8 @@ TEST(XdpMix, FramesOfBothFamiliesFromOneSource)
         crossed.src = other.server;
         crossed.src_port = other.server_port;
         crossed.dst = xdp_source(id, other.sources, a.ports, a.queues, queue).address;
-        const AnswerFrame x = parse_answer_frame(build(crossed, d));
+        const auto crossed_frame = build(crossed, d); // outlives x, whose payload points into it
+        const AnswerFrame x = parse_answer_frame(crossed_frame);
         ASSERT_EQ(x.status, AnswerFrameStatus::Ok);
         EXPECT_EQ(xdp_answer_queue(a, x), a.queues) << id;
     }
