@@ -203,7 +203,6 @@ Result<bool, std::string> Daemon::start()
         udp_ = std::make_unique<socket::UdpServer>(uo, resolve::PolicyRef(policy_), source);
         if (auto r = udp_->start(); !r)
             return Err{"udp: " + r.error()};
-        start_recursion();
         if (mirror_) {
             const auto stats = udp_->query_log_stats();
             for (std::size_t i = 0; i < uo.query_logs.size() && i < stats.size(); ++i)
@@ -237,9 +236,12 @@ Result<bool, std::string> Daemon::start()
         dpdk_->set_query_logs(lcore_logs);
         dpdk_->set_probes(lcore_probes);
     }
+    if (dpdk_ && cfg_.node.role == "recursive")
+        dpdk_->enable_punt(cfg_.recursion.ring_entries);
     if (dpdk_)
         if (auto r = dpdk_->launch(resolve::PolicyRef(policy_), table); !r)
             return Err{r.error()};
+    start_recursion();
     for (std::size_t w = 0; w < lcore_logs.size(); ++w) {
         mirror_->set_source_stats(lcore_logs[w], dpdk_->query_log_stats(w));
         mirror_->set_probe_stats(lcore_probes[w], dpdk_->probe_stats(w));

@@ -23,11 +23,11 @@
 #include "dataplane/base/result.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
+#include "drivers/socket/miss_ring.hpp"
 
 namespace idpath::socket {
 class UdpServer;
 class TcpServer;
-class MissRing;
 struct UdpServerOptions;
 } // namespace idpath::socket
 namespace idpath::admin {
@@ -38,6 +38,7 @@ class DpdkMode;
 class MirrorSetup;
 class ReplicationPorts;
 class RecursionService;
+class MissChannel;
 struct CacheEntry;
 } // namespace idpath::app
 namespace idpath::replication {
@@ -167,6 +168,7 @@ private:
     std::unique_ptr<replication::ReplicationServer> repl_server_; // null: not an upstream
     std::unique_ptr<replication::ReplicationClient> repl_client_; // null: not a mirror
     std::vector<std::unique_ptr<socket::MissRing>> miss_rings_; // one per UDP thread; recursive role
+    std::vector<std::unique_ptr<MissChannel>> miss_channels_;   // UDP threads' and DPDK workers'
     std::unique_ptr<RecursionService> recursion_;                 // null: not recursive
     std::unordered_set<std::string> cached_keys_; // table keys the recursion cache put in table_
     std::chrono::steady_clock::time_point started_;

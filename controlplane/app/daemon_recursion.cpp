@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/app/daemon.hpp"
+#include "controlplane/app/dpdk_mode.hpp"
+#include "controlplane/app/frame_miss_channel.hpp"
+#include "controlplane/app/socket_miss_channel.hpp"
 #include "controlplane/app/recursion_service.hpp"
 #include "controlplane/app/recursive_reply.hpp"
 #include "controlplane/log/log.hpp"
@@ -30,7 +33,12 @@ void Daemon::make_miss_rings(socket::UdpServerOptions& uo)
 
 void Daemon::start_recursion()
 {
-    if (miss_rings_.empty())
+    for (const auto& r : miss_rings_)
+        miss_channels_.push_back(std::make_unique<SocketMissChannel>(*r));
+    if (dpdk_)
+        for (worker::PuntQueues* q : dpdk_->punt_queues())
+            miss_channels_.push_back(std::make_unique<FrameMissChannel>(*q));
+    if (miss_channels_.empty())
         return;
     const config::Config::Recursion& rc = cfg_.recursion;
     RecursionServiceOptions o;
@@ -44,20 +52,21 @@ void Daemon::start_recursion()
     o.engine.answer_cache_entries = rc.cache_entries;
     o.threads = rc.threads;
     o.max_cached = rc.cache_entries;
-    std::vector<socket::MissRing*> rings;
-    for (const auto& r : miss_rings_)
-        rings.push_back(r.get());
+    std::vector<MissChannel*> channels;
+    for (const auto& c : miss_channels_)
+        channels.push_back(c.get());
     CachePort port;
     port.insert = [this](const std::vector<CacheEntry>& e) { return cache_insert(e); };
     port.erase = [this](const std::vector<std::string>& k) { return cache_erase(k); };
-    recursion_ = std::make_unique<RecursionService>(std::move(o), std::move(rings), *policy_owner_, std::move(port));
+    recursion_ = std::make_unique<RecursionService>(std::move(o), std::move(channels), *policy_owner_, std::move(port));
     preload_prefix_routes();
     recursion_->start();
     std::string roots;
     for (const auto& ep : rc.roots)
         roots += (roots.empty() ? "" : " ") + ep.to_string();
     log::info("recursion: ", rc.threads, " resolver thread(s), roots ", roots, ", ", miss_rings_.size(),
-              " miss ring(s) of ", miss_rings_.front()->capacity());
+              " UDP thread miss ring(s) and ", miss_channels_.size() - miss_rings_.size(), " DPDK worker punt queue(s) of ",
+              rc.ring_entries);
 }
 
 void Daemon::preload_prefix_routes()
@@ -163,6 +172,12 @@ std::string Daemon::recursion_json() const
             punted += s->punted.get();
             dropped += s->punt_dropped.get();
         }
+    if (dpdk_) {
+        nlohmann::json total = nlohmann::json::object();
+        dpdk_->stats(total);
+        punted += total.value("punted", std::uint64_t{0});
+        dropped += total.value("punt_dropped", std::uint64_t{0});
+    }
     j["punted"] = punted;
     j["punt_dropped"] = dropped;
     return j.dump();

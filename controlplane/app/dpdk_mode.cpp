@@ -239,6 +239,16 @@ const querylog::ProbeStats* DpdkMode::probe_stats(std::size_t w) const
     return w < lcores.size() ? lcores[w].probe : nullptr;
 }
 
+void DpdkMode::enable_punt(std::size_t entries)
+{
+    state_->dataplane->enable_punt(entries);
+}
+
+std::vector<worker::PuntQueues*> DpdkMode::punt_queues() const
+{
+    return state_->dataplane->punt_queues();
+}
+
 Result<bool, std::string> DpdkMode::launch(resolve::PolicyRef policy, const table::Table* table)
 {
     if (!state_ || !state_->dataplane)

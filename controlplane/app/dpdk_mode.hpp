@@ -25,6 +25,7 @@
 #include "dataplane/querylog/target.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
+#include "dataplane/worker/punt.hpp"
 
 namespace idpath::app {
 
@@ -52,6 +53,11 @@ public:
     void set_probes(std::vector<querylog::ProbeTarget> probes);
     /// Worker `w`'s probe counters; after launch().
     const querylog::ProbeStats* probe_stats(std::size_t w) const;
+
+    /// Recursive role: the workers punt misses into queues of `entries` (before launch()), found
+    /// by punt_queues() after it, one per worker and device queue, valid until close().
+    void enable_punt(std::size_t entries);
+    std::vector<worker::PuntQueues*> punt_queues() const;
 
     /// Stops the workers; ports and counters stay. Idempotent.
     void stop();

@@ -44,6 +44,13 @@ const querylog::ProbeStats* DpdkMode::probe_stats(std::size_t) const
     return nullptr;
 }
 
+void DpdkMode::enable_punt(std::size_t) {}
+
+std::vector<worker::PuntQueues*> DpdkMode::punt_queues() const
+{
+    return {};
+}
+
 void DpdkMode::stop() {}
 
 void DpdkMode::close() {}

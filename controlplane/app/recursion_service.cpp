@@ -1,9 +1,7 @@
 #include "controlplane/app/recursion_service.hpp"
 
 #include <pthread.h>
-#include <sys/socket.h>
 
-#include <cerrno>
 #include <chrono>
 #include <ctime>
 
@@ -12,7 +10,6 @@
 #include "controlplane/app/recursive_reply.hpp"
 #include "controlplane/log/log.hpp"
 #include "dataplane/wire/constants.hpp"
-#include "dataplane/wire/fragment.hpp"
 
 namespace idpath::app {
 
@@ -37,10 +34,10 @@ void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept
 
 } // namespace
 
-RecursionService::RecursionService(RecursionServiceOptions options, std::vector<socket::MissRing*> rings,
+RecursionService::RecursionService(RecursionServiceOptions options, std::vector<MissChannel*> channels,
                                    resolve::Policy policy, CachePort port)
     : options_(std::move(options)),
-      rings_(std::move(rings)),
+      channels_(std::move(channels)),
       port_(std::move(port)),
       engine_(options_.engine),
       policy_(std::make_shared<const resolve::Policy>(std::move(policy)))
@@ -90,29 +87,36 @@ void RecursionService::set_policy(resolve::Policy policy)
 
 void RecursionService::run_resolver()
 {
-    // On the heap, once per thread: a miss is 2 KiB, a reply buffer up to 256 KiB.
-    auto miss = std::make_unique<socket::Miss>();
+    // Once per thread: a reply buffer is up to 256 KiB.
     std::vector<std::uint8_t> out(resolve::kReplyBufferSize);
+    const MissChannel::Resolve resolve = [&](ByteSpan request) { return answer(request, out); };
     while (!stopping_.load(std::memory_order_acquire)) {
         bool any = false;
-        for (socket::MissRing* ring : rings_)
-            if (ring->take(*miss)) {
+        for (MissChannel* channel : channels_)
+            switch (channel->serve_one(resolve)) {
+            case MissChannel::Served::None: break;
+            case MissChannel::Served::Silent: any = true; break;
+            case MissChannel::Served::Replied:
                 any = true;
-                answer(*miss, out);
+                bump(counters_.answered);
+                break;
+            case MissChannel::Served::SendFailed:
+                any = true;
+                bump(counters_.send_errors);
+                break;
             }
         if (!any)
             std::this_thread::sleep_for(kIdleSleep);
     }
 }
 
-void RecursionService::answer(const socket::Miss& miss, std::vector<std::uint8_t>& out)
+ByteSpan RecursionService::answer(ByteSpan request, std::vector<std::uint8_t>& out)
 {
     bump(counters_.resolved);
-    const ByteSpan request{miss.payload.data(), miss.length};
     const auto handle = requested_handle(request);
     if (!handle) {
         bump(counters_.unreadable);
-        return;
+        return {};
     }
     const recursion::Outcome outcome = engine_.resolve(*handle);
     if (outcome.failed())
@@ -125,8 +129,6 @@ void RecursionService::answer(const socket::Miss& miss, std::vector<std::uint8_t
     }
     const resolve::Outcome reply =
         recursive_reply(request, outcome, *policy, static_cast<std::uint32_t>(unix_now()), out);
-    if (reply.answered() && reply.size > 0)
-        send(miss, {out.data(), reply.size});
 
     // Positive answers go into the serving table (negative ones stay in the engine's cache).
     if (!outcome.failed() && outcome.response_code == static_cast<std::uint32_t>(wire::ResponseCode::Success) &&
@@ -136,45 +138,9 @@ void RecursionService::answer(const socket::Miss& miss, std::vector<std::uint8_t
         pending_.push_back(std::move(e));
         wake_.notify_one();
     }
-}
-
-void RecursionService::send(const socket::Miss& miss, ByteSpan reply)
-{
-    msghdr h{};
-    h.msg_name = const_cast<sockaddr_storage*>(&miss.client);
-    h.msg_namelen = miss.client_length;
-    h.msg_control = miss.control_length ? const_cast<std::uint8_t*>(miss.control.data()) : nullptr;
-    h.msg_controllen = miss.control_length;
-    const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
-    const std::uint32_t count = wire::datagram_count(message.size());
-    std::array<std::uint8_t, wire::kEnvelopeSize> envelope;
-    for (std::uint32_t k = 0; k < count; ++k) {
-        iovec iov[2];
-        if (count == 1) {
-            iov[0] = {const_cast<std::uint8_t*>(reply.data()), reply.size()};
-            h.msg_iovlen = 1;
-        } else {
-            // As the serving threads split: the envelope repeated with SequenceNumber k.
-            const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
-            wire::fragment_envelope(base, k, count, envelope);
-            const ByteSpan chunk = wire::fragment_payload(message, k);
-            iov[0] = {envelope.data(), envelope.size()};
-            iov[1] = {const_cast<std::uint8_t*>(chunk.data()), chunk.size()};
-            h.msg_iovlen = 2;
-        }
-        h.msg_iov = iov;
-        // Another thread serves this socket too; a datagram socket takes whole datagrams from
-        // any number of senders.
-        ssize_t n;
-        do
-            n = ::sendmsg(miss.fd, &h, MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            bump(counters_.send_errors);
-            return;
-        }
-    }
-    bump(counters_.answered);
+    if (!reply.answered() || reply.size == 0)
+        return {};
+    return {out.data(), reply.size};
 }
 
 void RecursionService::run_maintenance()

@@ -1,8 +1,8 @@
 #pragma once
-/// The recursive role's resolver threads (docs/recursion.md). UDP serving threads punt the
-/// requests the table cannot answer into their miss rings; these threads take them, resolve
-/// each handle with the engine (controlplane/recursion: coalescing and answer caches), answer
-/// the client from the socket and local address the request came to, and hand positive answers
+/// The recursive role's resolver threads (docs/recursion.md). Serving threads (UDP sockets, DPDK
+/// workers) punt the requests the table cannot answer into their MissChannels; these threads
+/// take them, resolve each handle with the engine (controlplane/recursion: coalescing and answer
+/// caches), answer the client the way the request came, and hand positive answers
 /// to the daemon to insert into the serving table, which then answers them on the hot path
 /// until their TTL passes (a sweep erases them once a second).
 ///
@@ -24,7 +24,7 @@
 #include "controlplane/app/cache_expiry.hpp"
 #include "controlplane/recursion/recursor.hpp"
 #include "dataplane/resolve/policy.hpp"
-#include "drivers/socket/miss_ring.hpp"
+#include "controlplane/app/miss_channel.hpp"
 
 namespace idpath::app {
 
@@ -55,7 +55,8 @@ struct RecursionServiceOptions {
 
 class RecursionService {
 public:
-    RecursionService(RecursionServiceOptions options, std::vector<socket::MissRing*> rings,
+    /// `channels` must outlive the service's threads (stop()).
+    RecursionService(RecursionServiceOptions options, std::vector<MissChannel*> channels,
                      resolve::Policy policy, CachePort port);
     ~RecursionService();
     RecursionService(const RecursionService&) = delete;
@@ -74,11 +75,11 @@ public:
 private:
     void run_resolver();
     void run_maintenance();
-    void answer(const socket::Miss& miss, std::vector<std::uint8_t>& out);
-    void send(const socket::Miss& miss, ByteSpan reply);
+    /// The reply to one punted request, in `out`; empty for an unreadable one.
+    ByteSpan answer(ByteSpan request, std::vector<std::uint8_t>& out);
 
     RecursionServiceOptions options_;
-    std::vector<socket::MissRing*> rings_;
+    std::vector<MissChannel*> channels_;
     CachePort port_;
     recursion::Recursor engine_;
 

@@ -101,6 +101,8 @@ json worker_stats_json(const worker::WorkerStats& s)
     j["exception_out_dropped"] = s.exception_out_dropped.get();
     j["exception_in"] = s.exception_in.get();
     j["exception_in_dropped"] = s.exception_in_dropped.get();
+    j["punt_tx"] = s.punt_tx.get();
+    j["punt_tx_dropped"] = s.punt_tx_dropped.get();
     json verdicts = json::object();
     for (std::size_t i = 0; i < s.packets.verdicts.size(); ++i)
         if (const auto n = s.packets.verdicts[i].get())

@@ -193,19 +193,17 @@ private:
         }
     }
 
-    // The recursive role and its keys go together; it serves over kernel sockets only for now.
+    // The recursive role and its keys go together. Misses are resolved for UDP clients: in
+    // sockets mode the kernel's UDP sockets carry them, in DPDK mode the workers do.
     void check_recursion()
     {
         const bool recursive = cx_.config.node.role == "recursive";
         if (recursive && cx_.config.recursion.roots.empty())
             cx_.error(parent_mark("node.role"), "recursion.roots",
                       "node.role is recursive: name the root servers to start from");
-        if (recursive && cx_.config.service.udp.empty())
+        if (recursive && cx_.config.service.udp.empty() && cx_.config.dataplane.mode != "dpdk")
             cx_.error(parent_mark("service.udp"), "service.udp",
                       "node.role is recursive: misses are resolved for UDP clients, so service.udp must not be empty");
-        if (recursive && cx_.config.dataplane.mode == "dpdk")
-            cx_.error(parent_mark("dataplane.mode"), "dataplane.mode",
-                      "recursive role runs in sockets mode for now");
         if (!recursive)
             for (const KeySpec& k : schema())
                 if (k.path.starts_with("recursion.") && seen_.contains(k.path)) {

@@ -49,6 +49,14 @@ public:
         return &slots_[claimed_++ & mask_];
     }
 
+    /// Slots claim() can still hand out before the consumer releases any (refreshes the cached
+    /// view of the consumer, so a producer that needs several at once asks first).
+    std::size_t room() noexcept
+    {
+        cached_tail_ = tail_.load(std::memory_order_acquire);
+        return capacity() - static_cast<std::size_t>(claimed_ - cached_tail_);
+    }
+
     /// Makes every slot claimed so far visible to the consumer.
     void publish() noexcept { head_.store(claimed_, std::memory_order_release); }
 

@@ -23,15 +23,21 @@
 /// as received, before the reply is written over it, and each of its reply frames as staged
 /// (with Offload checksums, the NIC completes them after the copy), published after the burst.
 ///
+/// Recursive role (optional, punt.hpp): a miss with REC set goes to the resolver threads through
+/// the worker's outbox, and their reply frames come back through its inbox, transmitted first
+/// thing in every poll, in the lcore's own buffers and on its own queue.
+///
 /// Thread-safety: one Worker per lcore, driving its own Port queue; nothing is shared but the
 /// table (read-only), the counters (single writer, read by any thread) and the query log (one
 /// per lcore, shared by that lcore's Workers only).
 /// Hot path: poll_once() never allocates, locks, makes syscalls or throws (the Responder's
 /// bounded reassembler, for the rare multi-datagram request, is the one exception it allows).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <optional>
 
@@ -50,6 +56,7 @@
 #include "dataplane/wire/reassembly.hpp"
 #include "dataplane/wire/resolution.hpp"
 #include "dataplane/worker/port.hpp"
+#include "dataplane/worker/punt.hpp"
 
 namespace idpath::worker {
 
@@ -75,6 +82,8 @@ struct alignas(kCacheLine) WorkerStats {
     Counter exception_out_dropped; // frames for the kernel the exception port refused, freed
     Counter exception_in;          // kernel frames the main port accepted (from the kernel)
     Counter exception_in_dropped;  // kernel frames the main port refused, freed
+    Counter punt_tx;               // resolver threads' reply frames the port accepted
+    Counter punt_tx_dropped;       // ... refused by the port, or larger than its buffers
     packet::PacketStats packets;
     resolve::ResolveStats answers;
 };
@@ -151,11 +160,12 @@ public:
                           std::uint64_t now_ms) noexcept
     {
         const std::size_t from_kernel = exception_ != nullptr ? forward_from_kernel() : 0;
+        const std::size_t resolved = punt_ != nullptr ? transmit_resolved() : 0;
         const std::size_t n = port_.rx_burst(rx_);
         if (n == 0) {
             if (log_ != nullptr)
                 log_->poll_idle(clock_());
-            return from_kernel;
+            return from_kernel + resolved;
         }
         if (log_ != nullptr || probe_ != nullptr)
             rx_ns_ = clock_();
@@ -163,6 +173,7 @@ public:
         tx_count_ = 0;
         drop_count_ = 0;
         kernel_count_ = 0;
+        punted_count_ = 0;
         // Three passes over the burst (DESIGN.md section 3): classify every frame, then look
         // up every query's handle at once so the table's cache misses overlap instead of
         // queueing one per packet, then answer from warm cache lines.
@@ -187,11 +198,14 @@ public:
                 probe_->end_burst(now);
         }
         pass_to_kernel();
+        if (punted_count_ > 0)
+            punt_->misses.push();
         if (drop_count_ > 0) {
-            stats_.dropped.add(drop_count_);
+            // A punted request's buffer is freed too, but it is not dropped: its copy is answered.
+            stats_.dropped.add(drop_count_ - punted_count_);
             port_.free({drop_.data(), drop_count_});
         }
-        return n + from_kernel;
+        return n + from_kernel + resolved;
     }
 
     /// Whether ARP requests, neighbour solicitations and echo requests for our addresses are
@@ -220,6 +234,15 @@ public:
         probe_ = probe != nullptr && clock != nullptr && probe->enabled() ? probe : nullptr;
         if (probe_ != nullptr)
             clock_ = clock;
+    }
+
+    /// Recursive role: misses with REC set go to `queues` (which must outlive the Worker) from
+    /// now on, and the replies found there are transmitted. Null (the default): every request is
+    /// answered from the table.
+    void set_punt(PuntQueues* queues) noexcept
+    {
+        punt_ = queues;
+        responder_.set_can_punt(queues != nullptr);
     }
 
     /// Drops partial multi-datagram requests older than the reassembly timeout.
@@ -293,6 +316,10 @@ private:
         querylog::Record* logged = nullptr;
         if (log_ != nullptr && reply.outcome != nullptr)
             logged = log_query(view, *reply.outcome, reply.datagrams);
+        if (reply.punt) {
+            punt(ref, view);
+            return;
+        }
         const std::uint32_t staged = stage_reply(ref, view, reply);
         if (probed)
             for (std::size_t k = tx_count_ - staged; k < tx_count_; ++k)
@@ -390,6 +417,60 @@ private:
 
     void drop(const PacketRef& ref) noexcept { drop_[drop_count_++] = ref; }
 
+    /// Copies a miss into the outbox (published once per burst) and frees its buffer; a full
+    /// outbox or an oversized frame loses it, counted.
+    void punt(const PacketRef& ref, const packet::PacketView& view) noexcept
+    {
+        FrameMiss* m = ref.length <= kMaxPuntFrame ? punt_->misses.claim() : nullptr;
+        if (m == nullptr) {
+            stats_.answers.punt_dropped.add();
+            drop(ref);
+            return;
+        }
+        fill_frame_miss(*m, {ref.data, ref.length}, view); // fits: checked above
+        ++punted_count_;
+        drop(ref);
+    }
+
+    /// At most one burst of the resolver threads' reply frames, copied into fresh buffers and
+    /// transmitted with one tx_burst; returns how many were taken from the inbox.
+    std::size_t transmit_resolved() noexcept
+    {
+        const auto ready = punt_->replies.peek();
+        const std::size_t want = std::min(ready.size(), resolved_.size());
+        if (want == 0)
+            return 0;
+        const std::size_t got = port_.alloc({resolved_.data(), want});
+        std::size_t staged = 0, oversize = 0;
+        for (std::size_t i = 0; i < got; ++i) {
+            const ReplyFrame& f = i < ready.first.size() ? ready.first[i] : ready.second[i - ready.first.size()];
+            PacketRef& b = resolved_[i];
+            if (f.length == 0 || f.length > b.capacity) {
+                resolved_oversize_[oversize++] = b;
+                continue;
+            }
+            std::memcpy(b.data, f.frame.data(), f.length);
+            b.length = f.length;
+            resolved_[staged++] = b;
+        }
+        // Taken whether sent or not: a reply the port refuses now would only be older later.
+        punt_->replies.release(got);
+        if (oversize > 0) {
+            stats_.punt_tx_dropped.add(oversize);
+            port_.free({resolved_oversize_.data(), oversize});
+        }
+        if (staged == 0)
+            return got;
+        const std::size_t sent = port_.tx_burst({resolved_.data(), staged});
+        stats_.punt_tx.add(sent);
+        stats_.tx.add(sent);
+        if (sent < staged) {
+            stats_.punt_tx_dropped.add(staged - sent);
+            port_.free({resolved_.data() + sent, staged - sent});
+        }
+        return got;
+    }
+
     void transmit() noexcept
     {
         if (tx_count_ == 0)
@@ -448,6 +529,8 @@ private:
     std::size_t tx_count_ = 0;
     std::size_t drop_count_ = 0;
     std::size_t kernel_count_ = 0;
+    std::size_t punted_count_ = 0; // misses of this burst in the outbox, unpublished
+    PuntQueues* punt_ = nullptr;
     std::array<PacketRef, kBurstSize> rx_{};
     std::array<packet::PacketView, kBurstSize> views_{};
     /// Handles longer than this are not warmed (a handle is at most 2048 octets; sample and
@@ -460,6 +543,8 @@ private:
     std::array<PacketRef, kBurstSize * kMaxDatagramsPerAnswer> tx_{};
     std::array<PacketRef, kBurstSize> drop_{};
     std::array<PacketRef, kBurstSize> to_kernel_{};
+    std::array<PacketRef, kBurstSize> resolved_{};
+    std::array<PacketRef, kBurstSize> resolved_oversize_{};
 };
 
 } // namespace idpath::worker

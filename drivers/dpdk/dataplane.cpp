@@ -48,6 +48,7 @@ struct Dataplane::Lcore {
     std::vector<std::size_t> device_of; // parallel to workers
     std::vector<std::uint16_t> queue_of;
     std::vector<std::unique_ptr<DpdkWorker>> workers;
+    std::vector<std::unique_ptr<worker::PuntQueues>> punts; // parallel to workers; recursive role
     Counter loops;
     std::unique_ptr<querylog::QueryLog> log; // a disabled one when the lcore logs nothing
     std::unique_ptr<querylog::Probe> probe;  // a disabled one when the lcore captures nothing
@@ -321,6 +322,10 @@ Result<bool, std::string> Dataplane::launch(resolve::PolicyRef policy,
             lc->workers.back()->set_answer_local(dev.answer_local);
             lc->workers.back()->set_query_log(lc->log.get(), &querylog::realtime_ns);
             lc->workers.back()->set_probe(lc->probe.get(), &querylog::realtime_ns);
+            if (punt_entries_ > 0) {
+                lc->punts.push_back(std::make_unique<worker::PuntQueues>(punt_entries_, punt_entries_));
+                lc->workers.back()->set_punt(lc->punts.back().get());
+            }
             lc->device_of.push_back(d);
             lc->queue_of.push_back(lc->thread_id);
         }
@@ -402,6 +407,15 @@ std::vector<Dataplane::LcoreStats> Dataplane::lcore_stats() const
                                     .scattered_dropped()});
         out.push_back(std::move(s));
     }
+    return out;
+}
+
+std::vector<worker::PuntQueues*> Dataplane::punt_queues() const
+{
+    std::vector<worker::PuntQueues*> out;
+    for (const auto& lc : lcores_)
+        for (const auto& q : lc->punts)
+            out.push_back(q.get());
     return out;
 }
 

@@ -100,6 +100,13 @@ public:
     /// The probe rings of the worker lcores, as DataplaneOptions::probes; before launch() only.
     void set_probes(std::vector<querylog::ProbeTarget> probes) { probes_ = std::move(probes); }
 
+    /// Recursive role: every worker launch() makes punts misses with REC set into queues of
+    /// `entries` misses and as many reply frames (dataplane/worker/punt.hpp); before launch() only.
+    void enable_punt(std::size_t entries) { punt_entries_ = entries; }
+    /// The workers' punt queues, in lcore_stats() order (lcore, then device); empty unless
+    /// enable_punt(). After launch(); valid until destruction.
+    std::vector<worker::PuntQueues*> punt_queues() const;
+
     /// Starts the housekeeping thread and one loop per worker lcore answering from `table`.
     /// `policy` and `table` must stay valid until stop() returns (or a publish() replaces it).
     Result<bool, std::string> launch(resolve::PolicyRef policy, const table::Table* table);
@@ -148,6 +155,7 @@ private:
     packet::PacketConfig packet_config_;
     std::vector<querylog::Target> query_logs_;
     std::vector<querylog::ProbeTarget> probes_;
+    std::size_t punt_entries_ = 0;
     std::vector<std::unique_ptr<Lcore>> lcores_;
     bool launched_ = false;
 };

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import tempfile
 
 from idpath_env import Daemon
@@ -47,12 +48,18 @@ def site(index, vtype, servers):
 
 
 class Hierarchy:
-    """Starts the hierarchy; `b_records` are added to node B's (88.100.1 and 88.300)."""
+    """Starts the hierarchy; `b_records` are added to node B's (88.100.1 and 88.300). With
+    `netns`, every node runs inside that network namespace (its loopback is brought up here), so
+    the addresses in the sites are that namespace's 127.0.0.1."""
 
-    def __init__(self, prefix, b_records=()):
+    def __init__(self, prefix, b_records=(), netns=None):
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.nodes = []
+        self.netns = netns
         try:
+            if netns:
+                subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True,
+                               capture_output=True, timeout=20)
             self.b = self.node("b", ["88.100.1", "88.300"], [
                 record("88.100.1/abc", url(1, "https://example.org/b/abc")),
                 *b_records,
@@ -77,7 +84,7 @@ class Hierarchy:
         data = os.path.join(self.dir, name + ".jsonl")
         with open(data, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
-        d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data=data, homed=homed)
+        d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data=data, homed=homed, netns=self.netns)
         self.nodes.append(d)
         return d.start()
 

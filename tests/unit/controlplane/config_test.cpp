@@ -368,9 +368,12 @@ TEST_F(ConfigTest, RecursionKeysGoWithTheRecursiveRole)
     EXPECT_TRUE(std::any_of(empty.begin(), empty.end(), [](const ConfigError& e) {
         return e.key == "recursion.roots" && e.line == 3 && e.reason.find("1..16 entries") != std::string::npos;
     }));
-    expect_one_error("node: {id: a, role: recursive}\nrecursion:\n  roots: [\"192.0.2.1\"]\n"
-                     "dataplane:\n  mode: dpdk\n",
-                     "dataplane.mode", 4, "recursive role runs in sockets mode for now");
+    // In DPDK mode the workers carry the UDP clients' misses: no kernel UDP socket is needed.
+    const Config dpdk = parse_ok("node: {id: a, role: recursive}\nrecursion:\n  roots: [\"192.0.2.1\"]\n"
+                                 "service:\n  udp: []\n"
+                                 "dataplane:\n  mode: dpdk\n  devices: [\"net_af_packet0,iface=eth0\"]\n");
+    EXPECT_EQ(dpdk.dataplane.mode, "dpdk");
+    EXPECT_TRUE(dpdk.service.udp.empty());
 }
 
 TEST_F(ConfigTest, ReplicationKeysGoTogether)

@@ -1,0 +1,42 @@
+#include "controlplane/app/frame_miss_channel.hpp"
+
+#include <array>
+#include <cstring>
+#include <memory>
+
+#include "dataplane/wire/constants.hpp"
+#include "dataplane/wire/fragment.hpp"
+
+namespace idpath::app {
+
+MissChannel::Served FrameMissChannel::serve_one(const Resolve& resolve)
+{
+    thread_local const std::unique_ptr<worker::FrameMiss> miss = std::make_unique<worker::FrameMiss>();
+    if (!queues_.misses.take(*miss))
+        return Served::None;
+    const ByteSpan reply = resolve(miss->payload());
+    if (reply.size() < wire::kEnvelopeSize)
+        return Served::Silent;
+    const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
+    const std::uint32_t count = wire::datagram_count(message.size());
+    const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
+    const bool given = queues_.replies.give(count, [&](std::size_t k, worker::ReplyFrame& slot) {
+        ByteSpan datagram = reply;
+        std::array<std::uint8_t, wire::kMaxUdpDatagram> cut;
+        if (count > 1) {
+            // As the serving path cuts: the envelope repeated with SequenceNumber k.
+            std::span<std::uint8_t, wire::kEnvelopeSize> envelope(cut.data(), wire::kEnvelopeSize);
+            wire::fragment_envelope(base, static_cast<std::uint32_t>(k), count, envelope);
+            const ByteSpan chunk = wire::fragment_payload(message, static_cast<std::uint32_t>(k));
+            std::memcpy(cut.data() + wire::kEnvelopeSize, chunk.data(), chunk.size());
+            datagram = ByteSpan{cut.data(), wire::kEnvelopeSize + chunk.size()};
+        }
+        const std::uint16_t id = ipv4_id_.fetch_add(1, std::memory_order_relaxed);
+        // 0 (a reply that does not fit a frame) is sent as nothing, and counted by the worker.
+        slot.length = static_cast<std::uint16_t>(
+            worker::punt_reply_frame(*miss, datagram, id, {slot.frame.data(), slot.frame.size()}));
+    });
+    return given ? Served::Replied : Served::SendFailed;
+}
+
+} // namespace idpath::app

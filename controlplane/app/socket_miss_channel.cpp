@@ -1,0 +1,68 @@
+#include "controlplane/app/socket_miss_channel.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <memory>
+
+#include "dataplane/wire/constants.hpp"
+#include "dataplane/wire/fragment.hpp"
+
+namespace idpath::app {
+
+namespace {
+
+/// Sends `reply` to the miss's client, cut into datagrams as the serving threads cut theirs.
+bool send_reply(const socket::Miss& miss, ByteSpan reply)
+{
+    msghdr h{};
+    h.msg_name = const_cast<sockaddr_storage*>(&miss.client);
+    h.msg_namelen = miss.client_length;
+    h.msg_control = miss.control_length ? const_cast<std::uint8_t*>(miss.control.data()) : nullptr;
+    h.msg_controllen = miss.control_length;
+    const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
+    const std::uint32_t count = wire::datagram_count(message.size());
+    std::array<std::uint8_t, wire::kEnvelopeSize> envelope;
+    for (std::uint32_t k = 0; k < count; ++k) {
+        iovec iov[2];
+        if (count == 1) {
+            iov[0] = {const_cast<std::uint8_t*>(reply.data()), reply.size()};
+            h.msg_iovlen = 1;
+        } else {
+            // The envelope repeated with SequenceNumber k.
+            const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
+            wire::fragment_envelope(base, k, count, envelope);
+            const ByteSpan chunk = wire::fragment_payload(message, k);
+            iov[0] = {envelope.data(), envelope.size()};
+            iov[1] = {const_cast<std::uint8_t*>(chunk.data()), chunk.size()};
+            h.msg_iovlen = 2;
+        }
+        h.msg_iov = iov;
+        // The serving thread sends on this socket too; a datagram socket takes whole datagrams
+        // from any number of senders.
+        ssize_t n;
+        do
+            n = ::sendmsg(miss.fd, &h, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+MissChannel::Served SocketMissChannel::serve_one(const Resolve& resolve)
+{
+    // Per resolver thread, on the heap once: a miss is over 2 KiB.
+    thread_local const std::unique_ptr<socket::Miss> miss = std::make_unique<socket::Miss>();
+    if (!ring_.take(*miss))
+        return Served::None;
+    const ByteSpan reply = resolve({miss->payload.data(), miss->length});
+    if (reply.size() < wire::kEnvelopeSize)
+        return Served::Silent;
+    return send_reply(*miss, reply) ? Served::Replied : Served::SendFailed;
+}
+
+} // namespace idpath::app

@@ -1,0 +1,222 @@
+// The two ways a resolver thread answers a punted request (controlplane/app/*_miss_channel): as
+// frames into a DPDK worker's inbox, and with sendmsg() on a UDP serving thread's socket. Both
+// cut a large reply into datagrams as the serving path does: the envelope repeated with its
+// SequenceNumber and the truncated flag, the message in 492-octet chunks.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "controlplane/app/frame_miss_channel.hpp"
+#include "controlplane/app/socket_miss_channel.hpp"
+#include "dataplane/base/bytes.hpp"
+#include "dataplane/wire/constants.hpp"
+#include "tests/unit/packet/packet_test_util.hpp"
+#include "tests/unit/worker/worker_frames.hpp"
+
+namespace idpath::app {
+namespace {
+
+using MissChannelServed = MissChannel::Served;
+
+/// A reply of `message_length` octets: an envelope (RequestId 0x01020304, MessageLength set)
+/// and a message whose octets count up.
+std::vector<std::uint8_t> reply_of(std::size_t message_length)
+{
+    std::vector<std::uint8_t> r(wire::kEnvelopeSize + message_length);
+    r[0] = 2;
+    r[1] = 11;
+    store_be32(r.data() + 8, 0x01020304);
+    store_be32(r.data() + 16, static_cast<std::uint32_t>(message_length));
+    for (std::size_t i = 0; i < message_length; ++i)
+        r[wire::kEnvelopeSize + i] = static_cast<std::uint8_t>(i % 251);
+    return r;
+}
+
+/// Checks that `datagrams` carry `reply` as the serving path cuts it.
+void expect_cut_of(const std::vector<std::vector<std::uint8_t>>& datagrams, const std::vector<std::uint8_t>& reply)
+{
+    const std::size_t message = reply.size() - wire::kEnvelopeSize;
+    const std::size_t count = message <= 492 ? 1 : (message + 491) / 492;
+    ASSERT_EQ(datagrams.size(), count);
+    std::vector<std::uint8_t> joined;
+    for (std::size_t k = 0; k < count; ++k) {
+        const auto& d = datagrams[k];
+        ASSERT_GE(d.size(), wire::kEnvelopeSize);
+        ASSERT_LE(d.size(), 512u);
+        EXPECT_EQ(load_be32(d.data() + 8), 0x01020304u) << k;
+        EXPECT_EQ(load_be32(d.data() + 12), k) << "SequenceNumber";
+        EXPECT_EQ(load_be32(d.data() + 16), message) << "the whole message's length";
+        EXPECT_EQ((d[2] & 0x20) != 0, count > 1) << "truncated flag";
+        joined.insert(joined.end(), d.begin() + wire::kEnvelopeSize, d.end());
+    }
+    EXPECT_TRUE(std::equal(joined.begin(), joined.end(), reply.begin() + wire::kEnvelopeSize, reply.end()));
+}
+
+// ---- frames, for a DPDK worker ----
+
+struct FrameChannelTest : ::testing::Test {
+    FrameChannelTest() : queues(8, 8), channel(queues) {}
+
+    /// Punts `request` as a worker would, over IPv4 or IPv6.
+    void punt(const std::vector<std::uint8_t>& request, bool ipv6)
+    {
+        const auto frame = ipv6 ? worker::test::udp6_frame(request) : worker::test::udp4_frame(request);
+        const packet::PacketView view = packet::classify(frame, packet::test::our_config());
+        ASSERT_EQ(view.verdict, packet::Verdict::HandleRequest);
+        worker::FrameMiss* m = queues.misses.claim();
+        ASSERT_NE(m, nullptr);
+        ASSERT_TRUE(worker::fill_frame_miss(*m, frame, view));
+        queues.misses.push();
+    }
+
+    /// The inbox's frames, each checked from the client's side; their UDP payloads.
+    std::vector<std::vector<std::uint8_t>> sent(bool ipv6)
+    {
+        std::vector<std::vector<std::uint8_t>> out;
+        const auto r = queues.replies.peek();
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const worker::ReplyFrame& f = i < r.first.size() ? r.first[i] : r.second[i - r.first.size()];
+            const std::vector<std::uint8_t> frame(f.frame.begin(), f.frame.begin() + f.length);
+            const packet::PacketView v = packet::classify(frame, packet::test::client_config());
+            EXPECT_EQ(v.verdict, packet::Verdict::HandleRequest) << packet::to_string(v.reason);
+            EXPECT_EQ(v.family, ipv6 ? packet::L3Family::Ipv6 : packet::L3Family::Ipv4);
+            EXPECT_EQ(v.src_port, 2641);
+            EXPECT_EQ(v.dst_port, worker::test::kClientPort);
+            out.emplace_back(v.payload.begin(), v.payload.end());
+        }
+        queues.replies.release(r.size());
+        return out;
+    }
+
+    worker::PuntQueues queues;
+    FrameMissChannel channel;
+};
+
+TEST_F(FrameChannelTest, OneDatagramReplyAsOneFrame)
+{
+    const std::vector<std::uint8_t> request(40, 7);
+    punt(request, false);
+    const auto reply = reply_of(100);
+    std::vector<std::uint8_t> asked;
+    EXPECT_EQ(channel.serve_one([&](ByteSpan r) {
+        asked.assign(r.begin(), r.end());
+        return ByteSpan(reply);
+    }),
+              MissChannelServed::Replied);
+    EXPECT_EQ(asked, request); // the datagram as punted
+    expect_cut_of(sent(false), reply);
+    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::None);
+}
+
+TEST_F(FrameChannelTest, LargeReplyCutIntoFramesInOrder)
+{
+    for (const bool ipv6 : {false, true}) {
+        punt(std::vector<std::uint8_t>(40, 7), ipv6);
+        const auto reply = reply_of(1200); // three datagrams
+        EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::Replied);
+        expect_cut_of(sent(ipv6), reply);
+    }
+}
+
+TEST_F(FrameChannelTest, NoRoomForTheWholeReplyGivesNothing)
+{
+    punt(std::vector<std::uint8_t>(40, 7), false);
+    const auto reply = reply_of(492 * 9); // nine frames, eight slots
+    EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::SendFailed);
+    EXPECT_EQ(queues.replies.peek().size(), 0u);
+}
+
+TEST_F(FrameChannelTest, NoReplyIsSilent)
+{
+    punt(std::vector<std::uint8_t>(40, 7), false);
+    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::Silent);
+    EXPECT_EQ(queues.replies.peek().size(), 0u);
+}
+
+// ---- sendmsg, for a UDP serving thread ----
+
+struct Fd {
+    explicit Fd(int f) : fd(f) {}
+    ~Fd() { ::close(fd); }
+    int fd;
+};
+
+sockaddr_in bound_loopback(int fd)
+{
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    return a;
+}
+
+TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
+{
+    const Fd server(::socket(AF_INET, SOCK_DGRAM, 0));
+    const Fd client(::socket(AF_INET, SOCK_DGRAM, 0));
+    const sockaddr_in server_address = bound_loopback(server.fd);
+    const sockaddr_in client_address = bound_loopback(client.fd);
+    socket::MissRing ring(4);
+    SocketMissChannel channel(ring);
+    const auto reply = reply_of(1000);
+    for (int round = 0; round < 2; ++round) {
+        socket::Miss* m = ring.claim();
+        ASSERT_NE(m, nullptr);
+        std::memcpy(&m->client, &client_address, sizeof client_address);
+        m->client_length = sizeof client_address;
+        m->control_length = 0;
+        m->fd = server.fd;
+        m->length = 40;
+        ring.push();
+        ASSERT_EQ(channel.serve_one([&](ByteSpan r) {
+            EXPECT_EQ(r.size(), 40u);
+            return ByteSpan(reply);
+        }),
+                  MissChannelServed::Replied);
+        std::vector<std::vector<std::uint8_t>> got;
+        pollfd p{client.fd, POLLIN, 0};
+        while (::poll(&p, 1, 1000) == 1) {
+            std::vector<std::uint8_t> d(2048);
+            sockaddr_in from{};
+            socklen_t len = sizeof from;
+            const ssize_t n = ::recvfrom(client.fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+            ASSERT_GT(n, 0);
+            EXPECT_EQ(from.sin_port, server_address.sin_port); // from the serving socket
+            d.resize(static_cast<std::size_t>(n));
+            got.push_back(std::move(d));
+            if (got.size() == 3)
+                break;
+        }
+        expect_cut_of(got, reply);
+    }
+    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::None);
+}
+
+TEST(SocketMissChannel, ASendErrorIsReported)
+{
+    socket::MissRing ring(4);
+    SocketMissChannel channel(ring);
+    socket::Miss* m = ring.claim();
+    ASSERT_NE(m, nullptr);
+    m->client_length = 0;
+    m->control_length = 0;
+    m->fd = -1; // a socket that is gone
+    m->length = 40;
+    ring.push();
+    const auto reply = reply_of(10);
+    EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::SendFailed);
+}
+
+} // namespace
+} // namespace idpath::app
