@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS idpath.records
     response_bytes UInt32,
     datagrams UInt16,
     latency_ns UInt32,              -- receive to reply handed to the transport; 0: no reply
-    action Enum8('unknown' = -1, 'allowed' = 0, 'denied' = 1, 'rate_limited' = 2, 'recursed' = 3),
+    action Enum8('unknown' = -1, 'allowed' = 0, 'denied' = 1, 'rate_limited' = 2, 'recursed' = 3, 'resolved' = 4),
     silence Enum8('unknown' = -1, 'none' = 0, 'bad_envelope' = 1, 'bad_message' = 2, 'not_a_request' = 3),
     malformed UInt8,
     oversize UInt8,

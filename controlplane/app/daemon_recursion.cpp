@@ -9,6 +9,7 @@
 #include "controlplane/app/daemon.hpp"
 #include "controlplane/app/dpdk_mode.hpp"
 #include "controlplane/app/frame_miss_channel.hpp"
+#include "controlplane/app/mirror_setup.hpp"
 #include "controlplane/app/socket_miss_channel.hpp"
 #include "controlplane/app/recursion_service.hpp"
 #include "controlplane/app/recursive_reply.hpp"
@@ -52,6 +53,11 @@ void Daemon::start_recursion()
     o.engine.answer_cache_entries = rc.cache_entries;
     o.threads = rc.threads;
     o.max_cached = rc.cache_entries;
+    // The resolver threads' answers are queries answered too: each thread is a log source.
+    if (mirror_)
+        for (unsigned i = 0; i < std::max(1u, rc.threads); ++i)
+            o.query_logs.push_back(mirror_->add_source("resolver-" + std::to_string(i)));
+    const std::vector<querylog::Target> logs = o.query_logs;
     std::vector<MissChannel*> channels;
     for (const auto& c : miss_channels_)
         channels.push_back(c.get());
@@ -59,6 +65,8 @@ void Daemon::start_recursion()
     port.insert = [this](const std::vector<CacheEntry>& e) { return cache_insert(e); };
     port.erase = [this](const std::vector<std::string>& k) { return cache_erase(k); };
     recursion_ = std::make_unique<RecursionService>(std::move(o), std::move(channels), *policy_owner_, std::move(port));
+    for (std::size_t i = 0; i < logs.size(); ++i)
+        mirror_->set_source_stats(logs[i], recursion_->query_log_stats(i));
     preload_prefix_routes();
     recursion_->start();
     std::string roots;

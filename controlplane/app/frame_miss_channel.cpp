@@ -9,14 +9,17 @@
 
 namespace idpath::app {
 
-MissChannel::Served FrameMissChannel::serve_one(const Resolve& resolve)
+MissChannel::Served FrameMissChannel::serve_one(Handler& handler)
 {
     thread_local const std::unique_ptr<worker::FrameMiss> miss = std::make_unique<worker::FrameMiss>();
     if (!queues_.misses.take(*miss))
         return Served::None;
-    const ByteSpan reply = resolve(miss->payload());
-    if (reply.size() < wire::kEnvelopeSize)
+    const Punted p{miss->payload(), worker::frame_peer(miss->view), miss->rx_ns};
+    const ByteSpan reply = handler.reply(p);
+    if (reply.size() < wire::kEnvelopeSize) {
+        handler.sent(p, 0);
         return Served::Silent;
+    }
     const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
     const std::uint32_t count = wire::datagram_count(message.size());
     const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
@@ -36,6 +39,7 @@ MissChannel::Served FrameMissChannel::serve_one(const Resolve& resolve)
         slot.length = static_cast<std::uint16_t>(
             worker::punt_reply_frame(*miss, datagram, id, {slot.frame.data(), slot.frame.size()}));
     });
+    handler.sent(p, given ? count : 0);
     return given ? Served::Replied : Served::SendFailed;
 }
 

@@ -16,7 +16,7 @@ class FrameMissChannel final : public MissChannel {
 public:
     /// `queues` must outlive the channel's use.
     explicit FrameMissChannel(worker::PuntQueues& queues) : queues_(queues) {}
-    Served serve_one(const Resolve& resolve) override;
+    Served serve_one(Handler& handler) override;
 
 private:
     worker::PuntQueues& queues_;

@@ -6,28 +6,44 @@
 /// Thread-safety: serve_one() from any resolver thread; a busy channel is skipped, not waited on.
 
 #include <cstdint>
-#include <functional>
 
 #include "dataplane/base/bytes.hpp"
+#include "dataplane/querylog/fill.hpp"
 
 namespace idpath::app {
+
+/// One punted request as a resolver thread sees it: valid during serve_one() only.
+struct Punted {
+    ByteSpan request;      // envelope + message, one datagram
+    querylog::Peer peer;   // both ends, as the serving thread logged them
+    std::uint64_t rx_ns;   // its arrival (realtime ns), 0 when the serving thread logs nothing
+};
 
 class MissChannel {
 public:
     enum class Served : std::uint8_t {
         None,       // nothing was waiting (or another resolver thread holds the channel)
-        Silent,     // taken; `resolve` had no reply for it
+        Silent,     // taken; the handler had no reply for it
         Replied,    // taken and answered
         SendFailed, // taken; the reply could not be handed on (socket error, full inbox)
     };
-    /// Maps a punted request (envelope + message, one datagram) to its reply (the same form, the
-    /// message whole: the channel cuts it into datagrams); empty: no reply.
-    using Resolve = std::function<ByteSpan(ByteSpan request)>;
+
+    /// What a resolver thread does with a punted request.
+    class Handler {
+    public:
+        /// The reply (envelope + message whole: the channel cuts it into datagrams); empty: none.
+        virtual ByteSpan reply(const Punted& p) = 0;
+        /// After the reply went (`datagrams` of it handed to the transport; 0: none).
+        virtual void sent(const Punted& p, std::uint32_t datagrams) = 0;
+
+    protected:
+        ~Handler() = default;
+    };
 
     virtual ~MissChannel() = default;
-    /// Takes the oldest punted request, if any, resolves it and sends the reply back the way the
-    /// request came.
-    virtual Served serve_one(const Resolve& resolve) = 0;
+    /// Takes the oldest punted request, if any, asks `handler` for the reply, sends it back the
+    /// way the request came, and tells `handler` what went.
+    virtual Served serve_one(Handler& handler) = 0;
 };
 
 } // namespace idpath::app

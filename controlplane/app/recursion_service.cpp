@@ -9,6 +9,7 @@
 
 #include "controlplane/app/recursive_reply.hpp"
 #include "controlplane/log/log.hpp"
+#include "dataplane/querylog/clock.hpp"
 #include "dataplane/wire/constants.hpp"
 
 namespace idpath::app {
@@ -42,6 +43,15 @@ RecursionService::RecursionService(RecursionServiceOptions options, std::vector<
       engine_(options_.engine),
       policy_(std::make_shared<const resolve::Policy>(std::move(policy)))
 {
+    for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
+        const querylog::Target t = i < options_.query_logs.size() ? options_.query_logs[i] : querylog::Target{};
+        logs_.push_back(std::make_unique<querylog::QueryLog>(t.ring, t.source, t.heartbeat_ns));
+    }
+}
+
+const querylog::QueryLogStats* RecursionService::query_log_stats(std::size_t i) const
+{
+    return i < logs_.size() ? &logs_[i]->stats() : nullptr;
 }
 
 RecursionService::~RecursionService()
@@ -55,7 +65,7 @@ void RecursionService::start()
     for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
         threads_.emplace_back([this, i] {
             pthread_setname_np(pthread_self(), ("idpath-rec" + std::to_string(i)).substr(0, 15).c_str());
-            run_resolver();
+            run_resolver(*logs_[i]);
         });
     maintenance_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "idpath-reccache");
@@ -85,15 +95,47 @@ void RecursionService::set_policy(resolve::Policy policy)
     policy_ = std::move(next);
 }
 
-void RecursionService::run_resolver()
+/// One resolver thread's side of serve_one(): the reply, then its query-log record.
+class RecursionService::Handler final : public MissChannel::Handler {
+public:
+    Handler(RecursionService& service, querylog::QueryLog& log)
+        : service_(service), log_(log), out_(resolve::kReplyBufferSize)
+    {
+    }
+
+    ByteSpan reply(const Punted& p) override
+    {
+        outcome_ = {};
+        return service_.answer(p.request, out_, outcome_);
+    }
+
+    void sent(const Punted& p, std::uint32_t datagrams) override
+    {
+        if (!log_.enabled() || outcome_.opcode == 0)
+            return; // logging off, or an unreadable request (the serving thread logged it)
+        const std::uint64_t now = querylog::realtime_ns();
+        querylog::Record* r = log_.begin_query(p.rx_ns != 0 ? p.rx_ns : now);
+        if (r == nullptr)
+            return;
+        querylog::fill_query(*r, p.peer, outcome_, datagrams);
+        r->action = querylog::Action::Resolved;
+        log_.end_burst(now);
+    }
+
+private:
+    RecursionService& service_;
+    querylog::QueryLog& log_;
+    std::vector<std::uint8_t> out_; // up to 256 KiB, once per thread
+    resolve::Outcome outcome_;
+};
+
+void RecursionService::run_resolver(querylog::QueryLog& log)
 {
-    // Once per thread: a reply buffer is up to 256 KiB.
-    std::vector<std::uint8_t> out(resolve::kReplyBufferSize);
-    const MissChannel::Resolve resolve = [&](ByteSpan request) { return answer(request, out); };
+    Handler handler(*this, log);
     while (!stopping_.load(std::memory_order_acquire)) {
         bool any = false;
         for (MissChannel* channel : channels_)
-            switch (channel->serve_one(resolve)) {
+            switch (channel->serve_one(handler)) {
             case MissChannel::Served::None: break;
             case MissChannel::Served::Silent: any = true; break;
             case MissChannel::Served::Replied:
@@ -105,12 +147,15 @@ void RecursionService::run_resolver()
                 bump(counters_.send_errors);
                 break;
             }
-        if (!any)
+        if (!any) {
+            if (log.enabled())
+                log.poll_idle(querylog::realtime_ns());
             std::this_thread::sleep_for(kIdleSleep);
+        }
     }
 }
 
-ByteSpan RecursionService::answer(ByteSpan request, std::vector<std::uint8_t>& out)
+ByteSpan RecursionService::answer(ByteSpan request, std::vector<std::uint8_t>& out, resolve::Outcome& reply)
 {
     bump(counters_.resolved);
     const auto handle = requested_handle(request);
@@ -127,8 +172,8 @@ ByteSpan RecursionService::answer(ByteSpan request, std::vector<std::uint8_t>& o
         const std::lock_guard lock(policy_mutex_);
         policy = policy_;
     }
-    const resolve::Outcome reply =
-        recursive_reply(request, outcome, *policy, static_cast<std::uint32_t>(unix_now()), out);
+    reply = recursive_reply(request, outcome, *policy, static_cast<std::uint32_t>(unix_now()), out);
+    reply.request_bytes = static_cast<std::uint32_t>(request.size());
 
     // Positive answers go into the serving table (negative ones stay in the engine's cache).
     if (!outcome.failed() && outcome.response_code == static_cast<std::uint32_t>(wire::ResponseCode::Success) &&

@@ -25,6 +25,8 @@
 #include "controlplane/recursion/recursor.hpp"
 #include "dataplane/resolve/policy.hpp"
 #include "controlplane/app/miss_channel.hpp"
+#include "dataplane/querylog/query_log.hpp"
+#include "dataplane/querylog/target.hpp"
 
 namespace idpath::app {
 
@@ -51,6 +53,9 @@ struct RecursionServiceOptions {
     unsigned threads = 2;
     /// Answers held in the serving table at most; more are answered but not inserted.
     std::size_t max_cached = 1000000;
+    /// Query log: one target per resolver thread (the log mirror's sources), each recording the
+    /// answers that thread sent, action Resolved. Empty (or short): those threads log nothing.
+    std::vector<querylog::Target> query_logs;
 };
 
 class RecursionService {
@@ -70,13 +75,17 @@ public:
     void set_policy(resolve::Policy policy);
     /// {"engine":{...},"resolved":N,"answered":N,...}
     std::string stats_json() const;
+    /// Resolver thread `i`'s query-log counters (the log mirror's loss accounting).
+    const querylog::QueryLogStats* query_log_stats(std::size_t i) const;
     recursion::Recursor& engine() noexcept { return engine_; }
 
 private:
-    void run_resolver();
+    class Handler;
+    void run_resolver(querylog::QueryLog& log);
     void run_maintenance();
-    /// The reply to one punted request, in `out`; empty for an unreadable one.
-    ByteSpan answer(ByteSpan request, std::vector<std::uint8_t>& out);
+    /// The reply to one punted request, in `out`, and what the hot path's resolver made of it
+    /// (`outcome`); empty for an unreadable one.
+    ByteSpan answer(ByteSpan request, std::vector<std::uint8_t>& out, resolve::Outcome& outcome);
 
     RecursionServiceOptions options_;
     std::vector<MissChannel*> channels_;
@@ -85,6 +94,8 @@ private:
 
     mutable std::mutex policy_mutex_;
     std::shared_ptr<const resolve::Policy> policy_;
+
+    std::vector<std::unique_ptr<querylog::QueryLog>> logs_; // one per resolver thread
 
     std::atomic<bool> stopping_{false};
     std::vector<std::thread> threads_;

@@ -13,8 +13,9 @@ namespace idpath::app {
 
 namespace {
 
-/// Sends `reply` to the miss's client, cut into datagrams as the serving threads cut theirs.
-bool send_reply(const socket::Miss& miss, ByteSpan reply)
+/// Sends `reply` to the miss's client, cut into datagrams as the serving threads cut theirs;
+/// returns how many went (0: the first failed, and so the reply as a whole).
+std::uint32_t send_reply(const socket::Miss& miss, ByteSpan reply)
 {
     msghdr h{};
     h.msg_name = const_cast<sockaddr_storage*>(&miss.client);
@@ -46,23 +47,29 @@ bool send_reply(const socket::Miss& miss, ByteSpan reply)
             n = ::sendmsg(miss.fd, &h, MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-            return false;
+            return k;
     }
-    return true;
+    return count;
 }
 
 } // namespace
 
-MissChannel::Served SocketMissChannel::serve_one(const Resolve& resolve)
+MissChannel::Served SocketMissChannel::serve_one(Handler& handler)
 {
     // Per resolver thread, on the heap once: a miss is over 2 KiB.
     thread_local const std::unique_ptr<socket::Miss> miss = std::make_unique<socket::Miss>();
     if (!ring_.take(*miss))
         return Served::None;
-    const ByteSpan reply = resolve({miss->payload.data(), miss->length});
-    if (reply.size() < wire::kEnvelopeSize)
+    const Punted p{{miss->payload.data(), miss->length}, miss->peer, miss->rx_ns};
+    const ByteSpan reply = handler.reply(p);
+    if (reply.size() < wire::kEnvelopeSize) {
+        handler.sent(p, 0);
         return Served::Silent;
-    return send_reply(*miss, reply) ? Served::Replied : Served::SendFailed;
+    }
+    const std::uint32_t datagrams = send_reply(*miss, reply);
+    handler.sent(p, datagrams);
+    return datagrams == wire::datagram_count(reply.size() - wire::kEnvelopeSize) ? Served::Replied
+                                                                                 : Served::SendFailed;
 }
 
 } // namespace idpath::app

@@ -12,7 +12,7 @@ class SocketMissChannel final : public MissChannel {
 public:
     /// `ring` (and the sockets its misses name) must outlive the channel's use.
     explicit SocketMissChannel(socket::MissRing& ring) : ring_(ring) {}
-    Served serve_one(const Resolve& resolve) override;
+    Served serve_one(Handler& handler) override;
 
 private:
     socket::MissRing& ring_;

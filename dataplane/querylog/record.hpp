@@ -18,7 +18,9 @@ enum class Transport : std::uint8_t { Udp = 1, Tcp = 2 };
 /// What the node did with the request. Denied and RateLimited are reserved (no ACL or rate
 /// limit yet); the field is in the schema so platforms need not change when they come.
 /// Recursed: a recursive node's miss handed to its resolver threads (no answer from this thread).
-enum class Action : std::uint8_t { Allowed = 0, Denied = 1, RateLimited = 2, Recursed = 3 };
+/// Resolved: a resolver thread's answer to such a miss (time_ns the request's arrival, so the
+/// latency covers the whole resolution).
+enum class Action : std::uint8_t { Allowed = 0, Denied = 1, RateLimited = 2, Recursed = 3, Resolved = 4 };
 
 /// Record::flags bits.
 inline constexpr std::uint8_t kFlagHandleTruncated = 0x01; // handle longer than kHandleBytes

@@ -16,7 +16,20 @@ ByteSpan FrameMiss::payload() const noexcept
     return ByteSpan{frame.data() + at, std::min<std::size_t>(udp_payload, length - at)};
 }
 
-bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view) noexcept
+querylog::Peer frame_peer(const packet::PacketView& view) noexcept
+{
+    querylog::Peer peer;
+    peer.client = view.src_addr;
+    peer.server = view.dst_addr;
+    peer.client_port = view.src_port;
+    peer.server_port = view.dst_port;
+    peer.family = view.family == packet::L3Family::Ipv6 ? 6 : 4;
+    peer.transport = querylog::Transport::Udp;
+    return peer;
+}
+
+bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view,
+                     std::uint64_t rx_ns) noexcept
 {
     if (frame.size() > out.frame.size())
         return false;
@@ -24,6 +37,7 @@ bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& v
     out.length = static_cast<std::uint16_t>(frame.size());
     out.view = view;
     out.view.payload = {};
+    out.rx_ns = rx_ns;
     return true;
 }
 

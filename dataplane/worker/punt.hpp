@@ -14,6 +14,7 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/packet/packet.hpp"
+#include "dataplane/querylog/fill.hpp"
 #include "dataplane/worker/handoff_ring.hpp"
 
 namespace idpath::worker {
@@ -27,6 +28,9 @@ struct FrameMiss {
     /// classify()'s view of `frame`, its `payload` span cleared (it pointed into the worker's
     /// buffer); payload() finds the datagram in the copy.
     packet::PacketView view{};
+    /// When the request's burst arrived (realtime ns; 0 when the worker logs nothing), for the
+    /// resolver thread's record of the answer.
+    std::uint64_t rx_ns = 0;
     std::uint16_t length = 0;
     std::array<std::uint8_t, kMaxPuntFrame> frame;
 
@@ -50,9 +54,13 @@ struct PuntQueues {
     InboxRing<ReplyFrame> replies;
 };
 
+/// Both ends of a classified UDP request frame, as the query log records them.
+querylog::Peer frame_peer(const packet::PacketView& view) noexcept;
+
 /// Copies the HandleRequest `frame` and its `view` into `out`; false (nothing written) when the
 /// frame is larger than kMaxPuntFrame.
-bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view) noexcept;
+bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view,
+                     std::uint64_t rx_ns = 0) noexcept;
 
 /// The UDP frame of datagram `k` of the reply `payload` (one datagram: envelope + message as it
 /// goes on the wire, cut by the caller as the serving path cuts) to `miss`, into `out`: the

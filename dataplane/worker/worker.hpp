@@ -394,14 +394,7 @@ private:
         querylog::Record* r = log_->begin_query(rx_ns_);
         if (r == nullptr)
             return nullptr;
-        querylog::Peer peer;
-        peer.client = view.src_addr;
-        peer.server = view.dst_addr;
-        peer.client_port = view.src_port;
-        peer.server_port = view.dst_port;
-        peer.family = view.family == packet::L3Family::Ipv6 ? 6 : 4;
-        peer.transport = querylog::Transport::Udp;
-        querylog::fill_query(*r, peer, outcome, datagrams);
+        querylog::fill_query(*r, frame_peer(view), outcome, datagrams);
         return r;
     }
 
@@ -427,7 +420,7 @@ private:
             drop(ref);
             return;
         }
-        fill_frame_miss(*m, {ref.data, ref.length}, view); // fits: checked above
+        fill_frame_miss(*m, {ref.data, ref.length}, view, rx_ns_); // fits: checked above
         ++punted_count_;
         drop(ref);
     }

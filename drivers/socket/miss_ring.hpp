@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/querylog/fill.hpp"
 #include "dataplane/worker/handoff_ring.hpp"
 
 namespace idpath::socket {
@@ -29,6 +30,10 @@ struct Miss {
     std::uint32_t control_length = 0;
     /// The serving thread's socket; it stays open until the resolver threads have stopped.
     int fd = -1;
+    /// Both ends as the serving thread logged them, and when the request arrived (realtime ns;
+    /// 0 when the thread logs nothing): the resolver thread's record of the answer.
+    querylog::Peer peer{};
+    std::uint64_t rx_ns = 0;
     std::uint32_t length = 0;
     std::array<std::uint8_t, kMaxPayload> payload;
 };

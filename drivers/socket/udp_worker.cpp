@@ -175,7 +175,7 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         if (log_.enabled() && reply.outcome != nullptr)
             log_query(h, client, *reply.outcome, reply.empty() ? 0 : reply.datagrams, rx_ns);
         if (reply.punt) {
-            punt(slot, h, length);
+            punt(slot, h, client, length, rx_ns);
             continue;
         }
         if (reply.empty())
@@ -216,6 +216,11 @@ void UdpWorker::log_query(const msghdr& received, const wire::SourceKey& client,
     querylog::Record* r = log_.begin_query(rx_ns);
     if (r == nullptr)
         return;
+    querylog::fill_query(*r, peer_of(received, client), outcome, datagrams);
+}
+
+querylog::Peer UdpWorker::peer_of(const msghdr& received, const wire::SourceKey& client) const noexcept
+{
     querylog::Peer peer = local_;
     if (pktinfo_)
         destination_of(received, peer.server);
@@ -223,7 +228,7 @@ void UdpWorker::log_query(const msghdr& received, const wire::SourceKey& client,
     peer.client_port = client.port;
     peer.family = querylog::family_of(client.address);
     peer.transport = querylog::Transport::Udp;
-    querylog::fill_query(*r, peer, outcome, datagrams);
+    return peer;
 }
 
 querylog::ProbeUdpPeers UdpWorker::probe_peers(const msghdr& received,
@@ -277,7 +282,8 @@ void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noex
     }
 }
 
-void UdpWorker::punt(RxSlot& slot, const msghdr& received, std::size_t length) noexcept
+void UdpWorker::punt(RxSlot& slot, const msghdr& received, const wire::SourceKey& client, std::size_t length,
+                     std::uint64_t rx_ns) noexcept
 {
     Miss* m = misses_ != nullptr ? misses_->claim() : nullptr;
     if (m == nullptr || length > m->payload.size()) {
@@ -290,6 +296,9 @@ void UdpWorker::punt(RxSlot& slot, const msghdr& received, std::size_t length) n
     std::memcpy(m->control.data(), slot.reply_control.data(), slot.reply_control_length);
     m->control_length = static_cast<std::uint32_t>(slot.reply_control_length);
     m->fd = fd_.get();
+    if (log_.enabled())
+        m->peer = peer_of(received, client);
+    m->rx_ns = rx_ns;
     std::memcpy(m->payload.data(), slot.data.data(), length);
     m->length = static_cast<std::uint32_t>(length);
     misses_->push();

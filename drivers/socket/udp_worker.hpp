@@ -78,9 +78,11 @@ private:
     void log_query(const msghdr& received, const wire::SourceKey& client,
                    const resolve::Outcome& outcome, std::uint32_t datagrams,
                    std::uint64_t rx_ns) noexcept;
+    querylog::Peer peer_of(const msghdr& received, const wire::SourceKey& client) const noexcept;
     querylog::ProbeUdpPeers probe_peers(const msghdr& received, const wire::SourceKey& client) const noexcept;
     void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
-    void punt(RxSlot& slot, const msghdr& received, std::size_t length) noexcept;
+    void punt(RxSlot& slot, const msghdr& received, const wire::SourceKey& client, std::size_t length,
+              std::uint64_t rx_ns) noexcept;
     void flush() noexcept;
 
     UniqueFd fd_;

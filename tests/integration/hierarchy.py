@@ -11,8 +11,9 @@ import socket
 import struct
 import subprocess
 import tempfile
+import time
 
-from idpath_env import Daemon
+from idpath_env import Daemon, file_sink_records
 
 V4 = "127.0.0.1"
 B2_HANDLES = [f"88.200/item-{i}" for i in range(8)]
@@ -100,3 +101,29 @@ class Hierarchy:
             rc = d.stop()
             assert rc == 0, f"idpathd exit status {rc}"
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def expect_resolution_logged(node, logs, handle, response_code, serving="udp-", timeout=15):
+    """A recursive node's query log (file sink in `logs`) shows the miss for `handle` twice: the
+    serving thread's record (`serving` names its source: "udp-" or "lcore-") with action
+    "recursed", and a resolver thread's with action "resolved", the answer's response code, the
+    same client, and a latency from the request's arrival. Returns the resolved record."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sources = {s["source"]: s["name"] for s in node.ctl_json("mirror")["sources"]}
+        recs = [r for r in file_sink_records(logs) if r.get("kind") == "query" and r.get("handle") == handle]
+        recursed = [r for r in recs if r["action"] == "recursed" and sources.get(r["source"], "").startswith(serving)]
+        resolved = [r for r in recs if r["action"] == "resolved" and sources.get(r["source"], "").startswith("resolver-")]
+        if (recursed and resolved) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert recursed and resolved, (handle, recs, sources)
+    first, answer = recursed[0], resolved[0]
+    assert first["response_code"] == 0 and first["response_bytes"] == 0, first
+    assert answer["response_code"] == response_code, answer
+    assert answer["response_bytes"] > 0 and answer["datagrams"] >= 1, answer
+    assert answer["latency_ns"] > 0, answer
+    assert answer["time_ns"] == first["time_ns"], (first, answer)  # both from the arrival
+    for k in ("client_ip", "client_port", "server_ip", "server_port", "family", "transport", "request_bytes"):
+        assert answer[k] == first[k], (k, first, answer)
+    return answer

@@ -36,6 +36,28 @@ def dataplane_yaml(section):
     return "dataplane:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in section.items())
 
 
+def file_sink_yaml(directory):
+    """The log mirror to plain JSON-lines files in `directory`, flushed every 50 ms."""
+    return f"""mirror:
+  batch_ms: 50
+  spool:
+    max_mb: 0
+  file:
+    directory: {json.dumps(directory)}
+    format: json
+    zstd_level: 0
+"""
+
+
+def file_sink_records(directory):
+    """Every record and event in a file sink's files, decoded by idpathctl logs cat."""
+    import glob
+    files = sorted(glob.glob(os.path.join(directory, "*")))
+    r = subprocess.run([CTL, "logs", "cat", *files], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
 def delete_namespaces(*names):
     """Removes network namespaces a test made (absent ones are fine)."""
     for ns in names:

@@ -9,7 +9,6 @@ program behind. Needs root; the AF_XDP case skips (saying why) only where the ke
 AF_XDP sockets."""
 import errno
 import functools
-import glob
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ import tempfile
 import time
 
 from harness import Skip, main
-from idpath_env import CTL, Daemon, dig, delete_namespaces
+from idpath_env import Daemon, dig, delete_namespaces, file_sink_records, file_sink_yaml
 
 SRV, CLI = "idpdt-srv", "idpdt-cli"
 SRV_IF, CLI_IF = "idpdv0", "idpdv1"
@@ -84,15 +83,7 @@ class Case:
         extra = dataplane_config(DEVICES[self.kind], os.path.join(self.tmp, "idpath_xdp.bpf.o"))
         # The log mirror to plain JSON-lines files: the lcores' records are checked below.
         self.logs = os.path.join(self.tmp, "logs")
-        extra += f"""mirror:
-  batch_ms: 50
-  spool:
-    max_mb: 0
-  file:
-    directory: {json.dumps(self.logs)}
-    format: json
-    zstd_level: 0
-"""
+        extra += file_sink_yaml(self.logs)
         # On AF_XDP the kernel's UDP sockets stay bound to 2641 (they must see nothing: the XDP
         # program steers 2641 to the workers); on AF_PACKET service.udp must be empty.
         udp = ("0.0.0.0:2641", "[::]:2641") if self.kind == "af_xdp" else ()
@@ -258,10 +249,7 @@ def check_queries_mirrored_from_the_lcores(case):
     """Every query the workers answered has a record from an lcore's ring, in the file sink."""
     deadline = time.monotonic() + 15
     while True:
-        files = sorted(glob.glob(os.path.join(case.logs, "*")))
-        r = subprocess.run([CTL, "logs", "cat", *files], capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        recs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        recs = file_sink_records(case.logs)
         mirror = case.daemon.ctl_json("mirror")
         lcores = {s["source"] for s in mirror["sources"] if s["name"].startswith("lcore-")}
         udp = [x for x in recs if x["kind"] == "query" and x["source"] in lcores and x["transport"] == "udp"]

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from harness import Skip, main
-from idpath_env import BUILD, CTL, DIG, SAMPLE, Daemon
+from idpath_env import BUILD, CTL, DIG, SAMPLE, Daemon, file_sink_records
 
 GUN = os.path.join(BUILD, "perf", "gun", "idpath-gun")
 RSYSLOGD = "/usr/sbin/rsyslogd"
@@ -157,10 +157,7 @@ class Env:
 
     def file_records(self):
         """Every record and event in the file sink's files, decoded by idpathctl logs cat."""
-        files = sorted(glob.glob(os.path.join(self.logs, "*")))
-        r = subprocess.run([CTL, "logs", "cat", *files], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        return file_sink_records(self.logs)
 
     def settle(self, timeout=20):
         """Waits until the exporter has taken everything every source produced and every sink has

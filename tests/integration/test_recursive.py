@@ -10,8 +10,8 @@ import socket
 import time
 
 from harness import main
-from idpath_env import Daemon, dig
-from hierarchy import B2_HANDLES, V4, Hierarchy, java_server_number, record, site, url
+from idpath_env import Daemon, dig, file_sink_yaml
+from hierarchy import B2_HANDLES, V4, Hierarchy, expect_resolution_logged, java_server_number, record, site, url
 
 NEGATIVE_TTL = 30
 
@@ -31,13 +31,16 @@ class Env(Hierarchy):
             record("88.100.1/filters", value(1, "URL", "https://example.org/f1"),
                    value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
             record("88.100.1/v6", url(1, "https://example.org/b/v6")),
+            record("88.100.1/logged", url(1, "https://example.org/b/logged")),
             record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2))))
+        self.logs = os.path.join(self.dir, "logs")
         try:
             self.r = Daemon(udp=(V4 + ":0", "[::1]:0"), tcp=(V4 + ":0",), data="", homed=(),
                             role="recursive",
                             extra=f"recursion:\n  roots: [\"{self.root()}\"]\n  threads: 2\n"
                                   f"  udp_timeout_ms: 500\n  udp_tries: 1\n  tcp_timeout_ms: 1000\n"
-                                  f"  negative_ttl: {NEGATIVE_TTL}\n  ring_entries: 256\n")
+                                  f"  negative_ttl: {NEGATIVE_TTL}\n  ring_entries: 256\n"
+                                  + file_sink_yaml(self.logs))
             self.nodes.append(self.r)
             self.r.start()
         except Exception:
@@ -208,6 +211,17 @@ def test_prefix_routes_preloaded_from_the_table(env):
         assert d.ctl_json("stats")["recursion"]["punted"] == rec["punted"]  # a hit
     finally:
         assert d.stop() == 0
+
+
+def test_resolver_answers_are_in_the_query_log(env):
+    assert env.ask("88.100.1/logged")["response_code"] == 1
+    r = expect_resolution_logged(env.r, env.logs, "88.100.1/logged", 1)
+    assert r["values"] == 1 and r["client_ip"] == V4, r
+    assert env.ask("88.100.1/never-registered", family=socket.AF_INET6)["response_code"] == 100
+    r = expect_resolution_logged(env.r, env.logs, "88.100.1/never-registered", 100)
+    assert r["family"] == 6 and r["client_ip"] == "::1", r
+    sources = env.r.ctl_json("mirror")["sources"]
+    assert all(s["lost"] == 0 and s["gaps"] == 0 for s in sources), sources
 
 
 def test_stats_and_status(env):

@@ -17,8 +17,8 @@ import sys
 import time
 
 from harness import Skip, main
-from hierarchy import B2_HANDLES, Hierarchy, java_server_number, record, url
-from idpath_env import Daemon, delete_namespaces, dig
+from hierarchy import B2_HANDLES, Hierarchy, expect_resolution_logged, java_server_number, record, url
+from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml
 
 SRV, CLI = "idprd-srv", "idprd-cli"
 SRV_IF, CLI_IF = "idprv0", "idprv1"
@@ -59,11 +59,13 @@ class Env:
             record("88.100.1/v6", url(1, "https://example.org/b/v6")),
             record("88.100.1/big", *[url(i + 1, d) for i, d in enumerate(BIG)]),
             record("88.100.1/twice", url(1, "https://example.org/b/twice")),
-            record("88.100.1/norec", url(1, "https://example.org/b/norec"))))
+            record("88.100.1/norec", url(1, "https://example.org/b/norec")),
+            record("88.100.1/logged", url(1, "https://example.org/b/logged"))))
+        self.logs = os.path.join(self.h.dir, "logs")
         # On net_af_packet service.udp must be []: the workers answer UDP 2641; TCP stays with
         # the kernel (on loopback here: unused).
         self.r = Daemon(udp=(), tcp=("127.0.0.1:0",), netns=SRV, data="", homed=(),
-                        role="recursive", extra=recursive_config(self.h.root()))
+                        role="recursive", extra=recursive_config(self.h.root()) + file_sink_yaml(self.logs))
         try:
             try:
                 self.r.start(timeout=30)
@@ -297,6 +299,16 @@ def test_08_without_rec_answered_from_the_table_alone(env):
     reply = ask_without_rec("88.100.1/v4")
     assert reply["rc"] == 1 and reply["values"] == ["https://example.org/b/v4"], reply
     assert env.snapshot()["punted"] == before["punted"]
+
+
+def test_08b_resolver_answers_are_in_the_query_log(env):
+    # The worker's record of the miss ("recursed", from its lcore's ring) and the resolver
+    # thread's record of the answer it handed back to that worker ("resolved").
+    assert env.ask("88.100.1/logged", SRV6)["response_code"] == 1
+    r = expect_resolution_logged(env.r, env.logs, "88.100.1/logged", 1, serving="lcore-")
+    assert r["family"] == 6 and r["client_ip"] == CLI6 and r["server_ip"] == SRV6, r
+    sources = env.r.ctl_json("mirror")["sources"]
+    assert all(s["lost"] == 0 and s["gaps"] == 0 for s in sources), sources
 
 
 def test_09_counters_consistent(env):

@@ -254,6 +254,7 @@ const char* action_name(querylog::Action a) noexcept
     case querylog::Action::Denied: return "denied";
     case querylog::Action::RateLimited: return "rate_limited";
     case querylog::Action::Recursed: return "recursed";
+    case querylog::Action::Resolved: return "resolved";
     }
     return nullptr;
 }

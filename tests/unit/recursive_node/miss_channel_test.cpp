@@ -27,6 +27,36 @@ namespace {
 
 using MissChannelServed = MissChannel::Served;
 
+/// A resolver thread's handler with a scripted reply; remembers what it was shown and told.
+class Scripted final : public MissChannel::Handler {
+public:
+    explicit Scripted(std::vector<std::uint8_t> reply = {}) : reply_(std::move(reply)) {}
+
+    ByteSpan reply(const Punted& p) override
+    {
+        request.assign(p.request.begin(), p.request.end());
+        peer = p.peer;
+        rx_ns = p.rx_ns;
+        ++replies;
+        return reply_;
+    }
+    void sent(const Punted& p, std::uint32_t datagrams) override
+    {
+        EXPECT_EQ(p.rx_ns, rx_ns) << "the same request as reply() saw";
+        sent_datagrams = datagrams;
+        ++sents;
+    }
+
+    std::vector<std::uint8_t> request;
+    querylog::Peer peer{};
+    std::uint64_t rx_ns = 0;
+    std::uint32_t sent_datagrams = 0;
+    int replies = 0, sents = 0;
+
+private:
+    std::vector<std::uint8_t> reply_;
+};
+
 /// A reply of `message_length` octets: an envelope (RequestId 0x01020304, MessageLength set)
 /// and a message whose octets count up.
 std::vector<std::uint8_t> reply_of(std::size_t message_length)
@@ -74,7 +104,7 @@ struct FrameChannelTest : ::testing::Test {
         ASSERT_EQ(view.verdict, packet::Verdict::HandleRequest);
         worker::FrameMiss* m = queues.misses.claim();
         ASSERT_NE(m, nullptr);
-        ASSERT_TRUE(worker::fill_frame_miss(*m, frame, view));
+        ASSERT_TRUE(worker::fill_frame_miss(*m, frame, view, 1234));
         queues.misses.push();
     }
 
@@ -106,15 +136,19 @@ TEST_F(FrameChannelTest, OneDatagramReplyAsOneFrame)
     const std::vector<std::uint8_t> request(40, 7);
     punt(request, false);
     const auto reply = reply_of(100);
-    std::vector<std::uint8_t> asked;
-    EXPECT_EQ(channel.serve_one([&](ByteSpan r) {
-        asked.assign(r.begin(), r.end());
-        return ByteSpan(reply);
-    }),
-              MissChannelServed::Replied);
-    EXPECT_EQ(asked, request); // the datagram as punted
+    Scripted handler(reply);
+    EXPECT_EQ(channel.serve_one(handler), MissChannelServed::Replied);
+    EXPECT_EQ(handler.request, request); // the datagram as punted
+    EXPECT_EQ(handler.rx_ns, 1234u);
+    EXPECT_EQ(handler.peer.client, packet::map_ipv4(packet::test::client_config().ipv4[0].data()));
+    EXPECT_EQ(handler.peer.client_port, worker::test::kClientPort);
+    EXPECT_EQ(handler.peer.server_port, 2641);
+    EXPECT_EQ(handler.peer.family, 4);
+    EXPECT_EQ(handler.sent_datagrams, 1u);
     expect_cut_of(sent(false), reply);
-    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::None);
+    EXPECT_EQ(channel.serve_one(handler), MissChannelServed::None);
+    EXPECT_EQ(handler.replies, 1);
+    EXPECT_EQ(handler.sents, 1);
 }
 
 TEST_F(FrameChannelTest, LargeReplyCutIntoFramesInOrder)
@@ -122,7 +156,10 @@ TEST_F(FrameChannelTest, LargeReplyCutIntoFramesInOrder)
     for (const bool ipv6 : {false, true}) {
         punt(std::vector<std::uint8_t>(40, 7), ipv6);
         const auto reply = reply_of(1200); // three datagrams
-        EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::Replied);
+        Scripted handler(reply);
+        EXPECT_EQ(channel.serve_one(handler), MissChannelServed::Replied);
+        EXPECT_EQ(handler.sent_datagrams, 3u);
+        EXPECT_EQ(handler.peer.family, ipv6 ? 6 : 4);
         expect_cut_of(sent(ipv6), reply);
     }
 }
@@ -130,15 +167,20 @@ TEST_F(FrameChannelTest, LargeReplyCutIntoFramesInOrder)
 TEST_F(FrameChannelTest, NoRoomForTheWholeReplyGivesNothing)
 {
     punt(std::vector<std::uint8_t>(40, 7), false);
-    const auto reply = reply_of(492 * 9); // nine frames, eight slots
-    EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::SendFailed);
+    Scripted handler(reply_of(492 * 9)); // nine frames, eight slots
+    EXPECT_EQ(channel.serve_one(handler), MissChannelServed::SendFailed);
+    EXPECT_EQ(handler.sents, 1);
+    EXPECT_EQ(handler.sent_datagrams, 0u);
     EXPECT_EQ(queues.replies.peek().size(), 0u);
 }
 
 TEST_F(FrameChannelTest, NoReplyIsSilent)
 {
     punt(std::vector<std::uint8_t>(40, 7), false);
-    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::Silent);
+    Scripted handler;
+    EXPECT_EQ(channel.serve_one(handler), MissChannelServed::Silent);
+    EXPECT_EQ(handler.sents, 1);
+    EXPECT_EQ(handler.sent_datagrams, 0u);
     EXPECT_EQ(queues.replies.peek().size(), 0u);
 }
 
@@ -178,12 +220,13 @@ TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
         m->control_length = 0;
         m->fd = server.fd;
         m->length = 40;
+        m->rx_ns = 99;
         ring.push();
-        ASSERT_EQ(channel.serve_one([&](ByteSpan r) {
-            EXPECT_EQ(r.size(), 40u);
-            return ByteSpan(reply);
-        }),
-                  MissChannelServed::Replied);
+        Scripted handler(reply);
+        ASSERT_EQ(channel.serve_one(handler), MissChannelServed::Replied);
+        EXPECT_EQ(handler.request.size(), 40u);
+        EXPECT_EQ(handler.rx_ns, 99u);
+        EXPECT_EQ(handler.sent_datagrams, 3u);
         std::vector<std::vector<std::uint8_t>> got;
         pollfd p{client.fd, POLLIN, 0};
         while (::poll(&p, 1, 1000) == 1) {
@@ -200,7 +243,8 @@ TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
         }
         expect_cut_of(got, reply);
     }
-    EXPECT_EQ(channel.serve_one([](ByteSpan) { return ByteSpan{}; }), MissChannelServed::None);
+    Scripted idle;
+    EXPECT_EQ(channel.serve_one(idle), MissChannelServed::None);
 }
 
 TEST(SocketMissChannel, ASendErrorIsReported)
@@ -214,8 +258,9 @@ TEST(SocketMissChannel, ASendErrorIsReported)
     m->fd = -1; // a socket that is gone
     m->length = 40;
     ring.push();
-    const auto reply = reply_of(10);
-    EXPECT_EQ(channel.serve_one([&](ByteSpan) { return ByteSpan(reply); }), MissChannelServed::SendFailed);
+    Scripted handler(reply_of(10));
+    EXPECT_EQ(channel.serve_one(handler), MissChannelServed::SendFailed);
+    EXPECT_EQ(handler.sent_datagrams, 0u);
 }
 
 } // namespace

@@ -108,6 +108,11 @@ TEST(EncodeJson, ARecursedQueryIsNamed)
     std::string out;
     encode_json(r, kOrigin, false, out);
     EXPECT_EQ(parse(out)["action"], "recursed");
+    r.action = querylog::Action::Resolved;
+    r.response_code = 1;
+    out.clear();
+    encode_json(r, kOrigin, false, out);
+    EXPECT_EQ(parse(out)["action"], "resolved");
 }
 
 TEST(EncodeJson, Ipv6UnknownCodesAndTruncation)
