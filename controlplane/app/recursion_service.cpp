@@ -76,6 +76,7 @@ void RecursionService::start()
 void RecursionService::stop()
 {
     stopping_.store(true, std::memory_order_release);
+    engine_.cancel(); // resolutions in flight give up instead of waiting out their timeouts
     {
         const std::lock_guard lock(pending_mutex_);
         wake_.notify_all();

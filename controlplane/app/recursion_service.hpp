@@ -68,7 +68,8 @@ public:
     RecursionService& operator=(const RecursionService&) = delete;
 
     void start();
-    /// Joins every thread; the pending inserts are dropped. Idempotent.
+    /// Cancels the resolutions in flight (their clients get nothing: they retry elsewhere),
+    /// joins every thread; the pending inserts are dropped. Idempotent; no start() after it.
     void stop();
 
     /// The policy replies are written with (a reload's).

@@ -113,6 +113,7 @@ Recursor::Recursor(RecursionOptions options)
     upstream_.udp_tries = options_.udp_tries;
     upstream_.tcp_timeout_ms = options_.tcp_timeout_ms;
     upstream_.op_flags = wire::opflag::kCacheCertify | wire::opflag::kPublicOnly;
+    upstream_.cancel = &cancel_;
     for (const socket::Endpoint& ep : options_.roots)
         root_sites_.push_back(root_site(ep));
     ipv4_first(root_sites_);
@@ -319,6 +320,8 @@ Result<UpstreamReply, std::string> Recursor::ask_sites(const std::vector<wire::S
 {
     std::string last = "no site to ask for " + std::string(question);
     for (const wire::SiteInfo& site : sites) {
+        if (cancel_.load(std::memory_order_relaxed))
+            return Err(std::string("cancelled: the resolver is stopping"));
         if (site.servers.empty())
             continue;
         const std::int32_t n = wire::server_number(question, site.hash_option,

@@ -8,6 +8,7 @@
 /// Thread-safety: resolve(), counters() and the cache accessors may be called from any thread.
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -57,6 +58,10 @@ public:
     /// and recording every upstream exchange in `trace`; for idpath-dig --recurse.
     Outcome resolve_traced(std::string_view handle, std::vector<Hop>& trace);
 
+    /// Makes every resolution in flight, and every later one, fail at once ("cancelled"): what
+    /// a stopping service calls so its threads do not sit out upstream timeouts. One way.
+    void cancel() noexcept { cancel_.store(true, std::memory_order_relaxed); }
+
     const Counters& counters() const noexcept { return counters_; }
     std::string counters_json() const { return counters_.to_json(); }
     const RecursionOptions& options() const noexcept { return options_; }
@@ -89,6 +94,7 @@ private:
                                               std::uint32_t depth);
 
     RecursionOptions options_;
+    std::atomic<bool> cancel_{false};
     UpstreamOptions upstream_;
     std::vector<wire::SiteInfo> root_sites_;
     Counters counters_;

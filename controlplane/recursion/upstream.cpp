@@ -74,6 +74,7 @@ ask_server(const wire::SiteServer& server, std::string_view question,
         q.tcp = tcp;
         q.timeout_ms = tcp ? options.tcp_timeout_ms : options.udp_timeout_ms;
         q.udp_tries = options.udp_tries;
+        q.cancel = options.cancel;
         Counters::bump(tcp ? counters.upstream_tcp : counters.upstream_udp);
 
         Hop hop;
@@ -90,6 +91,8 @@ ask_server(const wire::SiteServer& server, std::string_view question,
         };
 
         auto reply = socket::exchange(q, *request);
+        if (!reply.ok() && reply.error().kind == socket::ClientError::Kind::Cancelled)
+            return Err(std::string("cancelled: the resolver is stopping"));
         if (!reply.ok()) {
             const bool timeout = reply.error().kind == socket::ClientError::Kind::Timeout;
             if (timeout)

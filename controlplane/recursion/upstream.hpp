@@ -4,6 +4,7 @@
 /// reply. Every exchange is counted and, when asked, traced.
 /// Thread-safety: free function; the counters are atomics, the trace belongs to the caller.
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -26,6 +27,8 @@ struct UpstreamOptions {
     /// OpFlags of the questions: CA PO. REC is left clear: the engine walks the tree itself and
     /// wants the referrals, not another resolver's recursion.
     std::uint32_t op_flags = 0;
+    /// Set: every exchange gives up at once (socket::QueryOptions::cancel). Null: never.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct UpstreamReply {

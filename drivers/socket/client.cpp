@@ -45,22 +45,44 @@ std::uint64_t deadline_after(int timeout_ms) noexcept
     return monotonic_ms() + static_cast<std::uint64_t>(std::max(timeout_ms, 1));
 }
 
+/// When an exchange gives up: at `at_ms` (monotonic), or as soon as `*cancel` is set.
+struct Deadline {
+    std::uint64_t at_ms = 0;
+    const std::atomic<bool>* cancel = nullptr;
+
+    bool cancelled() const noexcept { return cancel != nullptr && cancel->load(std::memory_order_relaxed); }
+};
+
 int remaining_ms(std::uint64_t deadline_ms) noexcept
 {
     const std::uint64_t now = monotonic_ms();
     return deadline_ms > now ? static_cast<int>(deadline_ms - now) : 0;
 }
 
-/// Waits for `events` on `fd` until the deadline: 1 ready, 0 timed out, -1 error (errno).
-int wait_for(int fd, short events, std::uint64_t deadline_ms) noexcept
+constexpr int kWaitCancelled = -2;
+
+/// Waits for `events` on `fd` until the deadline: 1 ready, 0 timed out, -1 error (errno),
+/// kWaitCancelled when the deadline's flag was set.
+int wait_for(int fd, short events, Deadline deadline) noexcept
 {
     for (;;) {
+        if (deadline.cancelled())
+            return kWaitCancelled;
+        const int left = remaining_ms(deadline.at_ms);
+        const int slice = deadline.cancel != nullptr ? std::min(left, kCancelCheckMs) : left;
         pollfd p{fd, events, 0};
-        const int r = ::poll(&p, 1, remaining_ms(deadline_ms));
+        const int r = ::poll(&p, 1, slice);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r == 0 && slice < left)
+            continue; // a slice ended, not the deadline
         return r;
     }
+}
+
+ClientError cancelled(const std::string& peer)
+{
+    return ClientError{ClientError::Kind::Cancelled, "exchange with " + peer + " cancelled"};
 }
 
 double elapsed_ms(std::uint64_t since_us) noexcept
@@ -132,9 +154,11 @@ Failure exchange_udp(const QueryOptions& o, ByteSpan request, std::uint32_t id, 
             if (::send(fd.get(), d.data(), d.size(), 0) < 0)
                 return network("send to", peer, errno);
         }
-        const std::uint64_t deadline = deadline_after(o.timeout_ms);
+        const Deadline deadline{deadline_after(o.timeout_ms), o.cancel};
         for (;;) {
             const int ready = wait_for(fd.get(), POLLIN, deadline);
+            if (ready == kWaitCancelled)
+                return cancelled(peer);
             if (ready < 0)
                 return network("poll", peer, errno);
             if (ready == 0)
@@ -158,7 +182,7 @@ Failure exchange_udp(const QueryOptions& o, ByteSpan request, std::uint32_t id, 
                                                  std::to_string(o.timeout_ms) + " ms");
 }
 
-Failure connect_tcp(const Endpoint& server, std::uint64_t deadline, UniqueFd& out)
+Failure connect_tcp(const Endpoint& server, Deadline deadline, UniqueFd& out)
 {
     const std::string peer = server.to_string();
     UniqueFd fd(::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -168,6 +192,8 @@ Failure connect_tcp(const Endpoint& server, std::uint64_t deadline, UniqueFd& ou
         if (errno != EINPROGRESS)
             return network("connect", peer, errno);
         const int ready = wait_for(fd.get(), POLLOUT, deadline);
+        if (ready == kWaitCancelled)
+            return cancelled(peer);
         if (ready < 0)
             return network("poll", peer, errno);
         if (ready == 0)
@@ -185,7 +211,7 @@ Failure connect_tcp(const Endpoint& server, std::uint64_t deadline, UniqueFd& ou
     return std::nullopt;
 }
 
-Failure send_all(int fd, ByteSpan bytes, std::uint64_t deadline)
+Failure send_all(int fd, ByteSpan bytes, Deadline deadline)
 {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
@@ -198,6 +224,8 @@ Failure send_all(int fd, ByteSpan bytes, std::uint64_t deadline)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             const int ready = wait_for(fd, POLLOUT, deadline);
+            if (ready == kWaitCancelled)
+                return cancelled(peer_of(fd));
             if (ready == 0)
                 return error(ClientError::Kind::Timeout,
                              "timed out sending to " + peer_of(fd) + " (TCP)");
@@ -210,11 +238,13 @@ Failure send_all(int fd, ByteSpan bytes, std::uint64_t deadline)
 }
 
 /// Reads exactly out.size() octets before the deadline.
-Failure read_exact(int fd, MutableByteSpan out, std::uint64_t deadline, const std::string& peer)
+Failure read_exact(int fd, MutableByteSpan out, Deadline deadline, const std::string& peer)
 {
     std::size_t have = 0;
     while (have < out.size()) {
         const int ready = wait_for(fd, POLLIN, deadline);
+        if (ready == kWaitCancelled)
+            return cancelled(peer);
         if (ready < 0)
             return network("poll", peer, errno);
         if (ready == 0)
@@ -232,7 +262,7 @@ Failure read_exact(int fd, MutableByteSpan out, std::uint64_t deadline, const st
     return std::nullopt;
 }
 
-Failure receive_tcp(int fd, std::uint32_t id, std::uint64_t deadline, std::uint64_t since_us,
+Failure receive_tcp(int fd, std::uint32_t id, Deadline deadline, std::uint64_t since_us,
                     QueryResult& out)
 {
     const std::string peer = peer_of(fd);
@@ -267,14 +297,14 @@ Failure receive_tcp(int fd, std::uint32_t id, std::uint64_t deadline, std::uint6
 Result<TcpConnection, ClientError> TcpConnection::open(const Endpoint& server, int timeout_ms)
 {
     UniqueFd fd;
-    if (Failure f = connect_tcp(server, deadline_after(timeout_ms), fd))
+    if (Failure f = connect_tcp(server, Deadline{deadline_after(timeout_ms)}, fd))
         return Err{std::move(*f)};
     return TcpConnection(std::move(fd));
 }
 
 Result<bool, ClientError> TcpConnection::send(ByteSpan bytes, int timeout_ms)
 {
-    if (Failure f = send_all(fd_.get(), bytes, deadline_after(timeout_ms)))
+    if (Failure f = send_all(fd_.get(), bytes, Deadline{deadline_after(timeout_ms)}))
         return Err{std::move(*f)};
     return true;
 }
@@ -283,7 +313,7 @@ Result<QueryResult, ClientError> TcpConnection::receive(std::uint32_t request_id
 {
     QueryResult out;
     if (Failure f =
-            receive_tcp(fd_.get(), request_id, deadline_after(timeout_ms), monotonic_us(), out))
+            receive_tcp(fd_.get(), request_id, Deadline{deadline_after(timeout_ms)}, monotonic_us(), out))
         return Err{std::move(*f)};
     return out;
 }
@@ -300,7 +330,7 @@ Result<QueryResult, ClientError> exchange(const QueryOptions& options, ByteSpan 
             return Err{std::move(*f)};
         return out;
     }
-    const std::uint64_t deadline = deadline_after(options.timeout_ms);
+    const Deadline deadline{deadline_after(options.timeout_ms), options.cancel};
     UniqueFd fd;
     if (Failure f = connect_tcp(options.server, deadline, fd))
         return Err{std::move(*f)};

@@ -4,6 +4,7 @@
 /// Thread-safety: every call is independent; a TcpConnection belongs to one thread.
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +24,13 @@ struct QueryOptions {
     int timeout_ms = 2000;
     /// UDP: sends of the whole request before giving up (HANDLE.NET retries too).
     int udp_tries = 3;
+    /// When set (by another thread), the exchange gives up within kCancelCheckMs, failing with
+    /// Kind::Cancelled: a stopping resolver does not sit out its timeouts. Null: never.
+    const std::atomic<bool>* cancel = nullptr;
 };
+
+/// How often a cancellable exchange looks at its flag while it waits.
+inline constexpr int kCancelCheckMs = 50;
 
 struct QueryResult {
     /// The reply's message: header + body + credential, reassembled.
@@ -43,6 +50,7 @@ struct ClientError {
         Timeout,   // no (complete) reply in time
         Malformed, // a reply that cannot be framed (TCP)
         Request,   // the request itself is unusable (shorter than an envelope)
+        Cancelled, // QueryOptions::cancel was set while it waited
     };
     Kind kind = Kind::Network;
     std::string message;

@@ -420,3 +420,33 @@ TEST(Recursor, NoReplyAtAllIsAnError)
 
 } // namespace
 } // namespace idpath::recursion
+
+namespace idpath::recursion {
+namespace {
+
+TEST(Recursor, CancelEndsResolutionsInFlightAndLaterOnes)
+{
+    // A root that never answers over UDP, asked with a timeout no test would wait for: the
+    // resolution can only end early by being cancelled.
+    FakeServer root([](const std::string&) { return not_found(); }, /*udp_silent=*/true);
+    RecursionOptions opts = options_for(root);
+    opts.udp_timeout_ms = 600000;
+    opts.udp_tries = 3;
+    Recursor r(opts);
+    Outcome o;
+    std::thread t([&] { o = r.resolve("88.100.1/abc"); });
+    while (root.udp_queries.load() == 0) // the question is out: the engine is waiting for the reply
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    r.cancel();
+    t.join();
+    EXPECT_TRUE(o.failed());
+    EXPECT_NE(o.error.find("cancelled"), std::string::npos) << o.error;
+    EXPECT_EQ(r.counters().timeouts.load(), 0u);
+    EXPECT_EQ(r.counters().upstream_tcp.load(), 0u); // no fallback to TCP once cancelled
+    const Outcome later = r.resolve("88.100.1/other");
+    EXPECT_TRUE(later.failed());
+    EXPECT_NE(later.error.find("cancelled"), std::string::npos) << later.error;
+}
+
+} // namespace
+} // namespace idpath::recursion
