@@ -164,7 +164,7 @@ ByteSpan RecursionService::answer(ByteSpan request, std::vector<std::uint8_t>& o
         bump(counters_.unreadable);
         return {};
     }
-    const recursion::Outcome outcome = engine_.resolve(*handle);
+    const recursion::Outcome outcome = engine_.resolve(*handle, asks_authoritative(request));
     if (outcome.failed())
         bump(counters_.failed);
 

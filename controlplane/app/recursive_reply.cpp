@@ -59,6 +59,14 @@ std::optional<std::string> requested_handle(ByteSpan request)
     return std::string(as_string_view(req->handle));
 }
 
+bool asks_authoritative(ByteSpan request)
+{
+    if (request.size() < wire::kEnvelopeSize)
+        return false;
+    const auto m = wire::decode_message(request.subspan(wire::kEnvelopeSize));
+    return m && m->header.has(wire::opflag::kAuthoritative);
+}
+
 resolve::Outcome recursive_reply(ByteSpan request, const recursion::Outcome& answer, resolve::Policy policy,
                                  std::uint32_t now_unix, MutableByteSpan out)
 {

@@ -27,6 +27,8 @@ std::string homing_prefix(std::string_view key);
 
 /// The handle a RESOLUTION request asks for, as sent; nullopt for anything else.
 std::optional<std::string> requested_handle(ByteSpan request);
+/// Whether a request (envelope + message) sets AT: it wants a primary server's answer.
+bool asks_authoritative(ByteSpan request);
 
 /// Writes the reply (envelope + message) to `request` (envelope + message, one datagram) given
 /// the engine's `answer` for the handle it asks, with `policy` as the hot path answers (made

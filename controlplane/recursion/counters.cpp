@@ -18,6 +18,7 @@ std::string Counters::to_json() const
         {"service_hits", &service_hits},
         {"bad_hash", &bad_hash},
         {"errors", &errors},
+        {"authoritative", &authoritative},
     };
     std::string out = "{";
     for (const auto& [name, value] : fields) {

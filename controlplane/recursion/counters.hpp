@@ -20,6 +20,7 @@ struct Counters {
     std::atomic<std::uint64_t> service_hits{0}; // prefix sites found in the service cache
     std::atomic<std::uint64_t> bad_hash{0};     // a site's hash chose no server (INT32_MIN)
     std::atomic<std::uint64_t> errors{0};       // resolutions that ended without an answer
+    std::atomic<std::uint64_t> authoritative{0}; // AT questions: caches bypassed, primaries asked
 
     static void bump(std::atomic<std::uint64_t>& c) noexcept
     {

@@ -90,6 +90,7 @@ struct Recursor::Walk {
     std::uint32_t hops = 0;
     std::vector<Hop>* trace = nullptr;
     std::vector<std::string> services; // service handles entered (uppercased): loop check
+    bool authoritative = false;        // the question now asked is a client's AT one
 
     void note(std::string text) const
     {
@@ -134,11 +135,13 @@ std::string Recursor::prefix_handle(std::string_view handle)
     return "0.NA/" + upper_ascii(handle.substr(0, handle.find('/')));
 }
 
-Outcome Recursor::resolve(std::string_view handle)
+Outcome Recursor::resolve(std::string_view handle, bool authoritative)
 {
     Counters::bump(counters_.queries);
     const std::string key = cache_key(handle);
-    if (auto cached = answers_.get(key, unix_now())) {
+    if (authoritative)
+        Counters::bump(counters_.authoritative);
+    else if (auto cached = answers_.get(key, unix_now())) {
         Counters::bump(counters_.cache_hits);
         if (cached->negative())
             Counters::bump(counters_.negative_hits);
@@ -151,10 +154,11 @@ Outcome Recursor::resolve(std::string_view handle)
         return o;
     }
     bool shared = false;
+    // AT questions share a resolution only with each other: a non-AT one may end at a mirror.
     Outcome o = coalescer_.run(
-        key,
+        authoritative ? "AT " + key : key,
         [&] {
-            Outcome fresh = resolve_upstream(handle, nullptr);
+            Outcome fresh = resolve_upstream(handle, nullptr, authoritative);
             const std::uint32_t rc = fresh.response_code;
             // Stored before the waiters wake, so callers after them hit the cache.
             if (!fresh.failed() &&
@@ -175,7 +179,7 @@ Outcome Recursor::resolve_traced(std::string_view handle, std::vector<Hop>& trac
     return resolve_upstream(handle, &trace);
 }
 
-Outcome Recursor::resolve_upstream(std::string_view handle, std::vector<Hop>* trace)
+Outcome Recursor::resolve_upstream(std::string_view handle, std::vector<Hop>* trace, bool authoritative)
 {
     Walk w;
     w.trace = trace;
@@ -199,6 +203,8 @@ Outcome Recursor::resolve_upstream(std::string_view handle, std::vector<Hop>* tr
     if (where.state == Sites::State::Failed)
         return fail(std::move(where.error));
 
+    // Only the handle itself is asked with AT: the prefix's sites come as for any question.
+    w.authoritative = authoritative;
     auto reply = walk(handle, {}, std::move(where.sites), w);
     if (!reply.ok())
         return fail(reply.error());
@@ -319,10 +325,15 @@ Result<UpstreamReply, std::string> Recursor::ask_sites(const std::vector<wire::S
                                                        std::span<const std::string> types, Walk& w)
 {
     std::string last = "no site to ask for " + std::string(question);
+    UpstreamOptions upstream = upstream_;
+    if (w.authoritative) {
+        upstream.op_flags |= wire::opflag::kAuthoritative;
+        last = "no primary site to ask for " + std::string(question);
+    }
     for (const wire::SiteInfo& site : sites) {
         if (cancel_.load(std::memory_order_relaxed))
             return Err(std::string("cancelled: the resolver is stopping"));
-        if (site.servers.empty())
+        if (site.servers.empty() || (w.authoritative && !site.is_primary()))
             continue;
         const std::int32_t n = wire::server_number(question, site.hash_option,
                                                    static_cast<std::uint32_t>(site.servers.size()));
@@ -334,7 +345,7 @@ Result<UpstreamReply, std::string> Recursor::ask_sites(const std::vector<wire::S
         }
         auto reply = ask_server(site.servers[static_cast<std::size_t>(n)], question, types,
                                 static_cast<std::uint8_t>(std::min<std::uint32_t>(w.hops, 255)),
-                                upstream_, counters_, w.trace);
+                                upstream, counters_, w.trace);
         if (!reply.ok()) {
             last = reply.error();
             continue;
@@ -388,10 +399,14 @@ std::vector<wire::SiteInfo> Recursor::service_sites(const std::string& service_h
         std::find(w.services.begin(), w.services.end(), key) != w.services.end())
         return {};
     w.services.push_back(key);
+    // Service handles are located like prefixes, never with AT; the client's question resumes
+    // with it afterwards.
+    const bool authoritative = std::exchange(w.authoritative, false);
     Sites where = sites_for(service_handle, w);
-    if (where.state != Sites::State::Found)
-        return {};
-    auto reply = walk(service_handle, kServiceTypes, std::move(where.sites), w);
+    auto reply = where.state == Sites::State::Found
+                     ? walk(service_handle, kServiceTypes, std::move(where.sites), w)
+                     : Result<UpstreamReply, std::string>(Err(std::string("no service sites")));
+    w.authoritative = authoritative;
     if (!reply.ok() || reply->header.response_code != kRcSuccess)
         return {};
     return sites_from_values(reply->body.resolution.values, false, w, depth);

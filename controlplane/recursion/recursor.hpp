@@ -52,8 +52,10 @@ public:
     explicit Recursor(RecursionOptions options);
 
     /// The public values of `handle`: from the cache, from an identical resolution in flight,
-    /// or from upstream.
-    Outcome resolve(std::string_view handle);
+    /// or from upstream. `authoritative` (a client's AT): never from the cache, and the handle
+    /// itself is asked of primary sites only, with AT set, as HANDLE.NET's resolver does; the
+    /// fresh answer then replaces what the cache held.
+    Outcome resolve(std::string_view handle, bool authoritative = false);
     /// The same, bypassing the answer cache and the coalescer (the service cache is still used)
     /// and recording every upstream exchange in `trace`; for idpath-dig --recurse.
     Outcome resolve_traced(std::string_view handle, std::vector<Hop>& trace);
@@ -78,7 +80,7 @@ private:
     struct Walk;
     struct Sites;
 
-    Outcome resolve_upstream(std::string_view handle, std::vector<Hop>* trace);
+    Outcome resolve_upstream(std::string_view handle, std::vector<Hop>* trace, bool authoritative = false);
     Sites sites_for(std::string_view handle, Walk& w);
     Sites find_service(const std::string& prefix_handle, Walk& w);
     Result<UpstreamReply, std::string> walk(std::string_view question,

@@ -250,10 +250,18 @@ Answer answer_resolution(Reply& r, const wire::MessageView& m, const wire::Resol
     const bool public_only = m.header.has(opflag::kPublicOnly);
 
     if (policy.recursive) {
+        const bool can_recurse = ctx.can_punt && m.header.has(opflag::kRecursive);
+        // AT asks for a primary server's answer (handle-protocol.md 1.2): what the table holds
+        // here is a cached copy, so it goes to the resolver threads, which bypass their caches.
+        if (can_recurse && m.header.has(opflag::kAuthoritative)) {
+            Answer a;
+            a.punt = true;
+            return a;
+        }
         // Cached answers are of any prefix: no homing check on a hit.
         if (const auto rec = table.find(key))
             return write_values(r, req, *rec, public_only);
-        if (ctx.can_punt && m.header.has(opflag::kRecursive)) {
+        if (can_recurse) {
             Answer a;
             a.punt = true;
             return a;

@@ -32,6 +32,7 @@ class Env(Hierarchy):
                    value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
             record("88.100.1/v6", url(1, "https://example.org/b/v6")),
             record("88.100.1/logged", url(1, "https://example.org/b/logged")),
+            record("88.100.1/at", url(1, "https://example.org/b/at")),
             record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2))))
         self.logs = os.path.join(self.dir, "logs")
         try:
@@ -211,6 +212,22 @@ def test_prefix_routes_preloaded_from_the_table(env):
         assert d.ctl_json("stats")["recursion"]["punted"] == rec["punted"]  # a hit
     finally:
         assert d.stop() == 0
+
+
+def test_at_bypasses_the_cache(env):
+    cached = env.recursion()["cached"]
+    assert env.ask("88.100.1/at")["response_code"] == 1
+    env.wait_cached(cached)
+    before, upstream = env.recursion(), env.upstream()
+    assert datas(env.ask("88.100.1/at")) == ["https://example.org/b/at"]  # a table hit
+    assert env.recursion()["punted"] == before["punted"]
+    j = env.ask("88.100.1/at", "--auth")  # AT: the primary's answer, not the cached copy
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/at"], j
+    after = env.recursion()
+    assert after["punted"] == before["punted"] + 1, (before, after)
+    assert after["engine"]["authoritative"] == before["engine"]["authoritative"] + 1, after
+    assert env.upstream() == upstream + 1  # the handle asked again; its prefix's sites cached
+    assert "AT" not in j["flags"], j["flags"]  # still a relayed answer
 
 
 def test_resolver_answers_are_in_the_query_log(env):

@@ -49,10 +49,12 @@ inline wire::HandleValue text_value(std::uint32_t index, std::string type, std::
 inline wire::HandleValue site_value(std::uint32_t index, std::string type,
                                     std::vector<wire::SiteServer> servers,
                                     std::uint8_t hash = wire::site::kHashByHandle,
-                                    std::uint32_t ttl = 86400)
+                                    std::uint32_t ttl = 86400,
+                                    std::uint8_t primary_mask = wire::site::kPrimaryMask)
 {
     wire::SiteInfo s;
     s.hash_option = hash;
+    s.primary_mask = primary_mask;
     s.servers = std::move(servers);
     wire::HandleValue v = text_value(index, std::move(type), "", ttl);
     v.data = wire::encode_site_info(s);
@@ -98,6 +100,13 @@ public:
         return questions_;
     }
 
+    /// The OpFlags of each question, in questions() order.
+    std::vector<std::uint32_t> op_flags() const
+    {
+        std::lock_guard lock(mutex_);
+        return op_flags_;
+    }
+
     std::atomic<int> udp_queries{0};
     std::atomic<int> tcp_queries{0};
 
@@ -131,6 +140,7 @@ private:
         {
             std::lock_guard lock(mutex_);
             questions_.push_back(handle);
+            op_flags_.push_back(msg->header.op_flags);
         }
         const Canned c = handler_(handle);
         std::vector<std::uint8_t> buf(65536);
@@ -207,6 +217,7 @@ private:
 
     Handler handler_;
     bool udp_silent_;
+    std::vector<std::uint32_t> op_flags_;
     int udp_ = -1;
     int tcp_ = -1;
     std::uint16_t udp_port_ = 0;

@@ -450,3 +450,70 @@ TEST(Recursor, CancelEndsResolutionsInFlightAndLaterOnes)
 
 } // namespace
 } // namespace idpath::recursion
+
+namespace idpath::recursion {
+namespace {
+
+Canned url_answer(const std::string& data)
+{
+    return Canned{1, {text_value(1, "URL", data, 600)}, ""};
+}
+
+bool has_at(std::uint32_t flags)
+{
+    return (flags & wire::opflag::kAuthoritative) != 0;
+}
+
+TEST(Recursor, AuthoritativeBypassesTheCacheAndAsksPrimariesWithAt)
+{
+    FakeServer mirror([](const std::string&) { return url_answer("from the mirror"); });
+    FakeServer primary([](const std::string&) { return url_answer("from the primary"); });
+    FakeServer root([&](const std::string& h) {
+        if (h == "0.NA/88.100.1") // the mirror's site first: any question but AT goes there
+            return Canned{1,
+                          {site_value(1, "HS_SITE", {mirror.server()}, wire::site::kHashByHandle, 86400, 0),
+                           site_value(2, "HS_SITE", {primary.server()})},
+                          ""};
+        return not_found();
+    });
+    Recursor r(options_for(root));
+    const auto data = [](const Outcome& o) {
+        const auto v = decode_values(o);
+        return v.size() == 1 ? std::string(v[0].data.begin(), v[0].data.end()) : std::string("?");
+    };
+    EXPECT_EQ(data(r.resolve("88.100.1/abc")), "from the mirror");
+
+    const Outcome at = r.resolve("88.100.1/abc", /*authoritative=*/true);
+    ASSERT_FALSE(at.failed()) << at.error;
+    EXPECT_FALSE(at.from_cache);
+    EXPECT_EQ(data(at), "from the primary");
+    ASSERT_EQ(primary.op_flags().size(), 1u);
+    EXPECT_TRUE(has_at(primary.op_flags()[0]));
+    EXPECT_EQ(mirror.questions().size(), 1u); // never asked with AT
+    for (const std::uint32_t f : root.op_flags())
+        EXPECT_FALSE(has_at(f)) << "the prefix's sites are located without AT";
+    EXPECT_EQ(r.counters().authoritative.load(), 1u);
+
+    // The fresh answer replaced the cached one.
+    const Outcome after = r.resolve("88.100.1/abc");
+    EXPECT_TRUE(after.from_cache);
+    EXPECT_EQ(data(after), "from the primary");
+}
+
+TEST(Recursor, AuthoritativeWithNoPrimarySiteFails)
+{
+    FakeServer mirror([](const std::string&) { return url_answer("from the mirror"); });
+    FakeServer root([&](const std::string& h) {
+        if (h == "0.NA/88.100.1")
+            return Canned{1, {site_value(1, "HS_SITE", {mirror.server()}, wire::site::kHashByHandle, 86400, 0)}, ""};
+        return not_found();
+    });
+    Recursor r(options_for(root));
+    const Outcome o = r.resolve("88.100.1/abc", true);
+    EXPECT_TRUE(o.failed());
+    EXPECT_NE(o.error.find("no primary site"), std::string::npos) << o.error;
+    EXPECT_TRUE(mirror.questions().empty());
+}
+
+} // namespace
+} // namespace idpath::recursion

@@ -151,6 +151,23 @@ TEST_F(ResolverTest, RecursiveHitIsAnsweredWhateverThePrefix)
     EXPECT_EQ(run(make_request("88.555/cached", 0x19000000, {7}, {})).header.response_code, 200u);
 }
 
+TEST_F(ResolverTest, RecursiveAtWithRecIsPuntedEvenOnAHit)
+{
+    policy_.recursive = true;
+    policy_.primary = false;
+    can_punt_ = true;
+    auto b = table::TableBuilder();
+    b.add("88.555/cached", {test::value(1, "URL", "https://example.org/c")});
+    table_ = std::move(b).build();
+    constexpr std::uint32_t kAtRec = 0x99000000; // AT|REC|CA|PO
+    const auto at = make_request("88.555/cached", kAtRec);
+    EXPECT_TRUE(run(at).outcome.punt); // a cached copy is not what AT asks for
+    // AT without REC, or where the transport cannot punt: the table's answer, as before.
+    EXPECT_EQ(run(make_request("88.555/cached", kAtRec & ~wire::opflag::kRecursive)).header.response_code, 1u);
+    can_punt_ = false;
+    EXPECT_EQ(run(make_request("88.555/cached", kAtRec)).header.response_code, 1u);
+}
+
 TEST_F(ResolverTest, RecursiveMissWithRecIsPuntedAndWritesNothing)
 {
     policy_.recursive = true;
