@@ -1,6 +1,9 @@
 // Daemon's replication wiring (docs/replication.md): which services start from the config,
 // with what keys, and the `sync` admin command. The protocol is controlplane/replication's.
 
+#include <optional>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "controlplane/app/daemon.hpp"
@@ -15,6 +18,17 @@ namespace idpath::app {
 namespace {
 
 using nlohmann::json;
+
+/// The passphrase in `file` (config key `key` names it in errors); none when `file` is empty.
+Result<std::optional<std::string>, std::string> passphrase_of(const std::string& file, const char* key)
+{
+    if (file.empty())
+        return std::optional<std::string>{};
+    auto pass = crypto::load_passphrase(file);
+    if (!pass)
+        return Err(std::string(key) + ": " + pass.error());
+    return std::optional<std::string>(std::move(*pass));
+}
 
 Result<replication::ClientOptions, std::string> client_options(const config::Config& cfg)
 {
@@ -40,9 +54,13 @@ Result<replication::ClientOptions, std::string> client_options(const config::Con
             return Err("replication.admin_key: " + secret.error());
         o.admin_secret = std::move(*secret);
     } else {
-        auto priv = crypto::load_private_key(r.admin_key);
+        auto pass = passphrase_of(r.admin_key_passphrase_file, "replication.admin_key_passphrase_file");
+        if (!pass)
+            return Err(pass.error());
+        auto priv = crypto::load_private_key(r.admin_key, *pass);
         if (!priv)
-            return Err("replication.admin_key: " + priv.error());
+            return Err("replication.admin_key: " + priv.error() +
+                       (r.admin_key_passphrase_file.empty() ? " (replication.admin_key_passphrase_file)" : ""));
         o.admin_key = std::move(*priv);
     }
     o.shard = {static_cast<std::uint8_t>(r.hash_type), r.num_servers, r.server_num};
@@ -60,9 +78,13 @@ Result<replication::ServerOptions, std::string> server_options(const config::Con
     const auto& s = cfg.replication.serve;
     replication::ServerOptions o;
     o.listen = s.listen;
-    auto key = crypto::load_private_key(s.key);
+    auto pass = passphrase_of(s.key_passphrase_file, "replication.serve.key_passphrase_file");
+    if (!pass)
+        return Err(pass.error());
+    auto key = crypto::load_private_key(s.key, *pass);
     if (!key)
-        return Err("replication.serve.key: " + key.error());
+        return Err("replication.serve.key: " + key.error() +
+                   (s.key_passphrase_file.empty() ? " (replication.serve.key_passphrase_file)" : ""));
     o.server_key = std::move(*key);
     for (const auto& text : s.admins) {
         auto admin = replication::parse_admin_spec(text);

@@ -104,6 +104,7 @@ struct Config {
         std::string upstream_key;  // the upstream server's public key file
         std::string admin;         // "300:0.NA/88.100.1": whom this node authenticates as
         std::string admin_key;     // its private key (HS_PUBKEY) or secret (HS_SECKEY) file
+        std::string admin_key_passphrase_file; // an encrypted HANDLE.NET admin key's passphrase
         std::string auth = "HS_PUBKEY"; // HS_PUBKEY | HS_SECKEY
         std::string state;         // the replication state file
         std::uint32_t interval_seconds = 5;
@@ -117,6 +118,7 @@ struct Config {
         struct Serve {
             std::vector<socket::Endpoint> listen; // empty: not an upstream
             std::string key;                      // this server's private key file
+            std::string key_passphrase_file;      // an encrypted HANDLE.NET key's passphrase
             std::vector<std::string> admins;      // "300:0.NA/88.100.1[ KEYFILE]"
             std::uint32_t max_connections = 16;
         } serve;

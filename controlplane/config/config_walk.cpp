@@ -181,6 +181,13 @@ private:
         if (r.server_num >= r.num_servers)
             cx_.error(parent_mark("replication.server_num"), "replication.server_num",
                       "must be below replication.num_servers");
+        // A passphrase belongs to a private key file (HS_SECKEY's secret is not encrypted).
+        if (!r.admin_key_passphrase_file.empty() && (r.admin_key.empty() || r.auth != "HS_PUBKEY"))
+            cx_.error(parent_mark("replication.admin_key_passphrase_file"), "replication.admin_key_passphrase_file",
+                      "is the passphrase of an HS_PUBKEY admin key: set replication.admin_key (and auth HS_PUBKEY)");
+        if (!r.serve.key_passphrase_file.empty() && r.serve.key.empty())
+            cx_.error(parent_mark("replication.serve.key_passphrase_file"), "replication.serve.key_passphrase_file",
+                      "is the passphrase of replication.serve.key, which is not set");
         if (!r.serve.listen.empty()) {
             const YAML::Mark sat = parent_mark("replication.serve.listen");
             if (r.serve.key.empty())

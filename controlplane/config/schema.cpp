@@ -501,9 +501,15 @@ const std::array kSchema{
             StringField{[](Config& c) -> std::string& { return c.replication.admin; }}, check_admin_spec},
     KeySpec{"replication.admin_key", ValueKind::String, 0, 4096, false, Reload::InitOnly, "absolute path",
             "\"\"",
-            "The admin's key: its private key (PEM, or HANDLE.NET's unencrypted admpriv.bin) for HS_PUBKEY, "
+            "The admin's key: its private key (PEM, or HANDLE.NET's admpriv.bin) for HS_PUBKEY, "
             "or the secret for HS_SECKEY. Readable by idpathd only.",
             StringField{[](Config& c) -> std::string& { return c.replication.admin_key; }}, check_snapshot_path},
+    KeySpec{"replication.admin_key_passphrase_file", ValueKind::String, 0, 4096, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "A file whose first line is the passphrase of an encrypted HANDLE.NET admpriv.bin (hdl-keygen's "
+            "default form, PBKDF2-AES). Readable by idpathd only.",
+            StringField{[](Config& c) -> std::string& { return c.replication.admin_key_passphrase_file; }},
+            check_snapshot_path},
     KeySpec{"replication.auth", ValueKind::String, 1, 16, false, Reload::InitOnly, "string: HS_PUBKEY, HS_SECKEY",
             "HS_PUBKEY", "How the admin answers the upstream's challenge: an RSA signature or a secret key.",
             StringField{[](Config& c) -> std::string& { return c.replication.auth; }}, check_auth},
@@ -551,6 +557,12 @@ const std::array kSchema{
             "This server's private key (PEM or HANDLE.NET privkey.bin): signs challenges and replies, and "
             "makes the stream's TLS certificate. Its public half goes in the site information mirrors trust.",
             StringField{[](Config& c) -> std::string& { return c.replication.serve.key; }}, check_snapshot_path},
+    KeySpec{"replication.serve.key_passphrase_file", ValueKind::String, 0, 4096, false, Reload::InitOnly,
+            "absolute path", "\"\"",
+            "A file whose first line is the passphrase of an encrypted HANDLE.NET privkey.bin given as "
+            "replication.serve.key. Readable by idpathd only.",
+            StringField{[](Config& c) -> std::string& { return c.replication.serve.key_passphrase_file; }},
+            check_snapshot_path},
     KeySpec{"replication.serve.admins", ValueKind::StringList, 0, 256, false, Reload::InitOnly,
             "list of strings", "[]",
             "Replication admins allowed to pull: \"INDEX:HANDLE\" (the key is that value of the handle in "

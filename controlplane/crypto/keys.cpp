@@ -1,4 +1,5 @@
 #include "controlplane/crypto/keys.hpp"
+#include "controlplane/crypto/handle_net_key_crypt.hpp"
 #include "controlplane/crypto/openssl_error.hpp"
 
 #include <openssl/bn.h>
@@ -9,6 +10,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -145,14 +147,11 @@ Bn recover_public_exponent(const BIGNUM* n, const BIGNUM* d)
     return found;
 }
 
-Result<Key, std::string> handle_net_private_key(ByteSpan bytes)
+/// The key record of a HANDLE.NET private key file (what follows encType 1, or what an
+/// encrypted file's payload decrypts to).
+Result<Key, std::string> handle_net_private_record(ByteSpan record)
 {
-    Reader r(bytes);
-    const auto enc = r.int4();
-    if (!enc)
-        return Err(std::string("truncated HANDLE.NET key"));
-    if (*enc != 1)
-        return Err("HANDLE.NET key encrypted (type " + std::to_string(*enc) + "); decrypt it first");
+    Reader r(record);
     const auto type_bytes = r.string();
     if (!type_bytes)
         return Err(std::string("truncated HANDLE.NET key"));
@@ -205,6 +204,26 @@ Result<Key, std::string> handle_net_private_key(ByteSpan bytes)
     }
     if (!key)
         return Err("bad HANDLE.NET " + type + " key: " + key.error());
+    return key;
+}
+
+Result<Key, std::string> handle_net_private_key(ByteSpan bytes, const std::optional<std::string>& passphrase)
+{
+    if (bytes.size() < 4)
+        return Err(std::string("truncated HANDLE.NET key"));
+    const std::uint32_t enc = load_be32(bytes.data());
+    const ByteSpan rest = bytes.subspan(4);
+    if (enc == kHandleNetEncryptNone)
+        return handle_net_private_record(rest);
+    if (!passphrase)
+        return Err("HANDLE.NET key encrypted (type " + std::to_string(enc) + "): give its passphrase");
+    auto record = decrypt_handle_net_key(enc, rest, *passphrase);
+    if (!record)
+        return Err(record.error());
+    auto key = handle_net_private_record(*record);
+    OPENSSL_cleanse(record->data(), record->size());
+    if (!key) // a wrong passphrase whose garbage still ends in valid padding (1 in 256)
+        return Err("wrong passphrase (or a damaged key file): " + key.error());
     return key;
 }
 
@@ -354,7 +373,7 @@ std::string Key::describe() const
     return std::string(name) + "-" + std::to_string(EVP_PKEY_get_bits(pkey_));
 }
 
-Result<Key, std::string> private_key_from_bytes(ByteSpan bytes)
+Result<Key, std::string> private_key_from_bytes(ByteSpan bytes, const std::optional<std::string>& passphrase)
 {
     if (looks_like_pem(bytes)) {
         const std::string_view s = as_string_view(bytes);
@@ -372,7 +391,7 @@ Result<Key, std::string> private_key_from_bytes(ByteSpan bytes)
     // An unencrypted HANDLE.NET file starts 00000001, an encrypted one 00000000..00000004; DER
     // starts 0x30.
     if (bytes.size() >= 4 && load_be32(bytes.data()) <= 4) {
-        auto key = handle_net_private_key(bytes);
+        auto key = handle_net_private_key(bytes, passphrase);
         if (!key)
             return Err(key.error());
         Key k = std::move(key).value();
@@ -388,12 +407,12 @@ Result<Key, std::string> private_key_from_bytes(ByteSpan bytes)
     return key;
 }
 
-Result<Key, std::string> load_private_key(const std::filesystem::path& file)
+Result<Key, std::string> load_private_key(const std::filesystem::path& file, const std::optional<std::string>& passphrase)
 {
     auto bytes = read_file(file);
     if (!bytes)
         return Err(bytes.error());
-    auto key = private_key_from_bytes(*bytes);
+    auto key = private_key_from_bytes(*bytes, passphrase);
     OPENSSL_cleanse(bytes->data(), bytes->size());
     if (!key)
         return Err(file.string() + ": " + key.error());
@@ -485,6 +504,21 @@ Result<std::vector<std::uint8_t>, std::string> load_secret(const std::filesystem
             b.pop_back();
     }
     return bytes;
+}
+
+Result<std::string, std::string> load_passphrase(const std::filesystem::path& file)
+{
+    auto bytes = read_file(file);
+    if (!bytes)
+        return Err(bytes.error());
+    std::string text(bytes->begin(), bytes->end());
+    OPENSSL_cleanse(bytes->data(), bytes->size());
+    text.resize(std::min(text.find('\n'), text.size()));
+    if (!text.empty() && text.back() == '\r')
+        text.pop_back();
+    if (text.empty())
+        return Err(file.string() + ": empty passphrase");
+    return text;
 }
 
 } // namespace idpath::crypto

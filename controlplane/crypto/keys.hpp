@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,15 +38,20 @@ public:
 private:
     EVP_PKEY* pkey_ = nullptr;
     bool private_ = false;
-    friend Result<Key, std::string> load_private_key(const std::filesystem::path&);
-    friend Result<Key, std::string> private_key_from_bytes(ByteSpan);
+    friend Result<Key, std::string> private_key_from_bytes(ByteSpan, const std::optional<std::string>&);
 };
 
 /// A private key from a PEM file (PKCS#1 or PKCS#8, unencrypted) or a HANDLE.NET private key
-/// file (admpriv.bin / privkey.bin, unencrypted form: encryption type 1). Errors name the file
-/// and why ("admpriv.bin: HANDLE.NET key encrypted (type 4); decrypt it first").
-Result<Key, std::string> load_private_key(const std::filesystem::path& file);
-Result<Key, std::string> private_key_from_bytes(ByteSpan bytes);
+/// file (admpriv.bin / privkey.bin): unencrypted (type 1), or encrypted with `passphrase`
+/// (type 4, handle_net_key_crypt.hpp). Errors name the file and why ("admpriv.bin: HANDLE.NET
+/// key encrypted (type 4): give its passphrase").
+Result<Key, std::string> load_private_key(const std::filesystem::path& file,
+                                          const std::optional<std::string>& passphrase = std::nullopt);
+Result<Key, std::string> private_key_from_bytes(ByteSpan bytes,
+                                                const std::optional<std::string>& passphrase = std::nullopt);
+
+/// A key's passphrase from `file`: its first line, without the line end. Refused when empty.
+Result<std::string, std::string> load_passphrase(const std::filesystem::path& file);
 
 /// A public key from a PEM file (SubjectPublicKeyInfo or PKCS#1), a HANDLE.NET public key record
 /// file (pubkey.bin, research section 1.10.1), or a PEM/record held in an HS_PUBKEY value.

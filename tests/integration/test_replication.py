@@ -77,6 +77,21 @@ def hdl_private_key(pem, out):
     return out
 
 
+def hdl_encrypted_private_key(plain_file, passphrase, out):
+    """The same key as hdl-keygen writes it by default (type 4): PBKDF2WithHmacSHA1 (Python's
+    hashlib) and AES-128-CBC (the openssl command), laid out as int4 4 | salt | int4 iterations |
+    int4 key bits | iv | ciphertext, each octet string int4-length-prefixed."""
+    with open(plain_file, "rb") as f:
+        record = f.read()[4:]
+    salt, iv = os.urandom(16), os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha1", passphrase.encode(), salt, 10000, 16)
+    ct = subprocess.run(["openssl", "enc", "-aes-128-cbc", "-K", key.hex(), "-iv", iv.hex()], input=record,
+                        capture_output=True, check=True, timeout=20).stdout
+    with open(out, "wb") as f:
+        f.write(struct.pack(">I", 4) + hc.string(salt) + struct.pack(">II", 10000, 128) + hc.string(iv) + hc.string(ct))
+    return out
+
+
 def hdl_public_record(pem):
     """HANDLE.NET's public key record (HS_PUBKEY data, pubkey.bin)."""
     n, e = rsa_numbers(pem)[:2]
@@ -103,6 +118,9 @@ class Env:
         self.admin_b = rsa_key(p("admin-b.pem"))     # HANDLE.NET admpriv.bin, key in the table
         self.stranger = rsa_key(p("stranger.pem"))   # nobody's key
         hdl_private_key(self.admin_b, p("admin-b.bin"))
+        hdl_encrypted_private_key(p("admin-b.bin"), "口令 pass", p("admin-b.enc.bin"))
+        with open(p("admin-b.pass"), "w", encoding="utf-8") as f:
+            f.write("口令 pass\n")
         with open(p("server.bin"), "wb") as f:
             f.write(hdl_public_record(self.server_key))
         with open(p("secret"), "w") as f:
@@ -129,7 +147,7 @@ class Env:
         self.mirrors = []
 
     def mirror(self, name, admin_index=300, admin_key=None, upstream_key=None, auth="HS_PUBKEY", shard=None,
-               port=None, data="", journal=True, homed=()):
+               port=None, data="", journal=True, homed=(), more=""):
         p = lambda f: os.path.join(self.root, f"{name}.{f}")
         extra = f"""replication:
   upstream: "127.0.0.1:{port or self.port}"
@@ -143,6 +161,7 @@ class Env:
   backoff_min_ms: 200
   backoff_max_ms: 1000
 """
+        extra += more
         if shard:
             extra += f"  num_servers: {shard[0]}\n  server_num: {shard[1]}\n"
         d = Daemon(data=data, role="mirror", homed=homed, journal=p("journal") if journal else None, extra=extra)
@@ -237,6 +256,28 @@ def test_4_handle_net_key_files_and_a_key_from_the_table(env):
     m = env.mirror("m2", admin_index=301, admin_key=os.path.join(env.root, "admin-b.bin"),
                    upstream_key=os.path.join(env.root, "server.bin"))
     wait_for("a dump with HANDLE.NET key files", lambda: in_step(env, m))
+
+
+def test_4b_encrypted_handle_net_admin_key(env):
+    enc, pw = os.path.join(env.root, "admin-b.enc.bin"), os.path.join(env.root, "admin-b.pass")
+    m = env.mirror("m2e", admin_index=301, admin_key=enc, upstream_key=os.path.join(env.root, "server.bin"),
+                   more=f"  admin_key_passphrase_file: {json.dumps(pw)}\n")
+    wait_for("a dump with an encrypted HANDLE.NET admin key", lambda: in_step(env, m))
+    # Without the passphrase the key cannot be read: idpathd refuses to start, saying why.
+    d = Daemon(role="mirror", data="", extra=f"""replication:
+  upstream: "127.0.0.1:{env.port}"
+  upstream_key: {json.dumps(os.path.join(env.root, "server.bin"))}
+  admin: "301:{ADMIN}"
+  admin_key: {json.dumps(enc)}
+  state: {json.dumps(os.path.join(env.root, "nopass.state.json"))}
+""")
+    try:
+        d.start()
+        raise AssertionError("started without the key's passphrase")
+    except RuntimeError as e:
+        assert "encrypted (type 4): give its passphrase" in str(e), e
+    finally:
+        d.stop()
 
 
 def test_5_secret_key_admin(env):

@@ -399,6 +399,19 @@ TEST_F(ConfigTest, ReplicationKeysGoTogether)
                      "data.journal", 4, "needs data.journal");
     expect_one_error(std::string(kNode) + "replication:\n  serve:\n    admins: [\"300:0.NA/88 key.pub\"]\n",
                      "replication.serve.admins[0]", 5, "absolute path");
+    // A passphrase goes with the private key file it opens.
+    expect_one_error(std::string(kNode) + "replication:\n  admin_key_passphrase_file: /etc/idpath/adm.pass\n",
+                     "replication.admin_key_passphrase_file", 3, "set replication.admin_key");
+    expect_one_error(std::string(kNode) + "replication:\n  admin_key: /etc/idpath/adm.secret\n  auth: HS_SECKEY\n"
+                                          "  admin_key_passphrase_file: /etc/idpath/adm.pass\n",
+                     "replication.admin_key_passphrase_file", 3, "HS_PUBKEY");
+    expect_one_error(std::string(kNode) + "replication:\n  serve:\n    key_passphrase_file: /etc/idpath/s.pass\n",
+                     "replication.serve.key_passphrase_file", 4, "replication.serve.key, which is not set");
+    expect_one_error(std::string(kNode) + "replication:\n  admin_key: /a\n  admin_key_passphrase_file: pass\n",
+                     "replication.admin_key_passphrase_file", 5, "absolute path");
+    const Config with_pass = parse_ok(std::string(kNode) + "replication:\n  admin_key: /etc/idpath/admpriv.bin\n"
+                                                           "  admin_key_passphrase_file: /etc/idpath/adm.pass\n");
+    EXPECT_EQ(with_pass.replication.admin_key_passphrase_file, "/etc/idpath/adm.pass");
 }
 
 TEST_F(ConfigTest, AdminSocket)

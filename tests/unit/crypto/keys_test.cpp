@@ -82,15 +82,6 @@ TEST(Keys, HandleNetNonCrtKeyLoadsAndRecoversTheExponent)
     expect_works_with(*key, rsa_b());
 }
 
-TEST(Keys, EncryptedHandleNetKeyIsRefused)
-{
-    TempDir dir;
-    write_file(dir / "admpriv.bin", handle_net_private(rsa_a(), true, true, 4));
-    auto key = load_private_key(dir / "admpriv.bin");
-    ASSERT_FALSE(key);
-    EXPECT_EQ(key.error(), (dir / "admpriv.bin").string() + ": HANDLE.NET key encrypted (type 4); decrypt it first");
-}
-
 TEST(Keys, MalformedPrivateKeysAreErrors)
 {
     auto truncated = handle_net_private(rsa_a(), true);
