@@ -10,6 +10,7 @@
 
 #include "controlplane/crypto/openssl_error.hpp"
 #include "dataplane/base/byte_append.hpp"
+#include "dataplane/base/byte_reader.hpp"
 
 namespace idpath::crypto {
 
@@ -18,33 +19,6 @@ namespace {
 // Bounds on what a file may ask for, so a damaged or hostile file cannot make us spin: 9.x
 // writes 10000 iterations and 128-bit keys.
 constexpr std::uint32_t kMaxIterations = 10'000'000;
-
-/// int4-length-prefixed fields, as HANDLE.NET's Encoder writes them.
-class Fields {
-public:
-    explicit Fields(ByteSpan b) : b_(b) {}
-    std::optional<std::uint32_t> int4()
-    {
-        if (b_.size() - pos_ < 4)
-            return std::nullopt;
-        const std::uint32_t v = load_be32(b_.data() + pos_);
-        pos_ += 4;
-        return v;
-    }
-    std::optional<ByteSpan> bytes()
-    {
-        const auto n = int4();
-        if (!n || b_.size() - pos_ < *n)
-            return std::nullopt;
-        const ByteSpan s = b_.subspan(pos_, *n);
-        pos_ += *n;
-        return s;
-    }
-
-private:
-    ByteSpan b_;
-    std::size_t pos_ = 0;
-};
 
 const EVP_CIPHER* aes_cbc(std::uint32_t key_bits)
 {
@@ -101,23 +75,24 @@ Result<std::vector<std::uint8_t>, std::string> decrypt_handle_net_key(std::uint3
         return Err("HANDLE.NET key encrypted with the older type " + std::to_string(enc_type) +
                    " (DES); only type 4 (PBKDF2-AES) is read: rewrite it with hdl-convert-key");
     // research7: unconfirmed against a key file written by a real 9.x (layout from the source).
-    Fields f(payload);
-    const auto salt = f.bytes();
-    const auto iterations = f.int4();
-    const auto key_bits = f.int4();
-    const auto iv = f.bytes();
-    const auto ciphertext = f.bytes();
-    if (!ciphertext)
+    // int4-length-prefixed octet strings, as HANDLE.NET's Encoder writes them.
+    ByteReader f(payload);
+    const ByteSpan salt = f.string(payload.size());
+    const std::uint32_t iterations = f.u32();
+    const std::uint32_t key_bits = f.u32();
+    const ByteSpan iv = f.string(payload.size());
+    const ByteSpan ciphertext = f.string(payload.size());
+    if (!f.ok())
         return Err(std::string("truncated HANDLE.NET encrypted key"));
-    const EVP_CIPHER* cipher = aes_cbc(*key_bits);
+    const EVP_CIPHER* cipher = aes_cbc(key_bits);
     if (cipher == nullptr)
-        return Err("HANDLE.NET encrypted key: unsupported AES key size " + std::to_string(*key_bits));
-    if (*iterations == 0 || *iterations > kMaxIterations)
-        return Err("HANDLE.NET encrypted key: implausible PBKDF2 iteration count " + std::to_string(*iterations));
-    auto key = derive(passphrase, *salt, *iterations, *key_bits);
+        return Err("HANDLE.NET encrypted key: unsupported AES key size " + std::to_string(key_bits));
+    if (iterations == 0 || iterations > kMaxIterations)
+        return Err("HANDLE.NET encrypted key: implausible PBKDF2 iteration count " + std::to_string(iterations));
+    auto key = derive(passphrase, salt, iterations, key_bits);
     if (!key)
         return Err("PBKDF2: " + openssl_errors());
-    auto plain = run_cipher(false, cipher, *key, *iv, *ciphertext);
+    auto plain = run_cipher(false, cipher, *key, iv, ciphertext);
     OPENSSL_cleanse(key->data(), key->size());
     if (!plain)
         return Err(std::string("wrong passphrase (or a damaged key file): the key does not decrypt"));

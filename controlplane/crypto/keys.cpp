@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "dataplane/base/byte_append.hpp"
+#include "dataplane/base/byte_reader.hpp"
 
 namespace idpath::crypto {
 
@@ -57,35 +58,14 @@ Result<std::vector<std::uint8_t>, std::string> read_file(const std::filesystem::
     return bytes;
 }
 
-/// HANDLE.NET's encoding: int4 big-endian lengths before every octet string.
+/// HANDLE.NET's encoding: int4 big-endian lengths before every octet string. Each field is
+/// nullopt (or null) once the bytes run out.
 class Reader {
 public:
-    explicit Reader(ByteSpan b) : b_(b) {}
-    std::optional<std::uint32_t> int4()
-    {
-        if (b_.size() - pos_ < 4)
-            return std::nullopt;
-        const std::uint32_t v = load_be32(b_.data() + pos_);
-        pos_ += 4;
-        return v;
-    }
-    std::optional<std::uint16_t> int2()
-    {
-        if (b_.size() - pos_ < 2)
-            return std::nullopt;
-        const std::uint16_t v = load_be16(b_.data() + pos_);
-        pos_ += 2;
-        return v;
-    }
-    std::optional<ByteSpan> string()
-    {
-        const auto n = int4();
-        if (!n || b_.size() - pos_ < *n)
-            return std::nullopt;
-        const ByteSpan s = b_.subspan(pos_, *n);
-        pos_ += *n;
-        return s;
-    }
+    explicit Reader(ByteSpan b) : r_(b) {}
+    std::optional<std::uint32_t> int4() { return checked(r_.u32()); }
+    std::optional<std::uint16_t> int2() { return checked(r_.u16()); }
+    std::optional<ByteSpan> string() { return checked(r_.string(r_.remaining())); }
     /// An integer as Java's BigInteger(1, bytes) reads it: a magnitude, leading zeros allowed.
     Bn integer()
     {
@@ -96,8 +76,13 @@ public:
     }
 
 private:
-    ByteSpan b_;
-    std::size_t pos_ = 0;
+    template <class T>
+    std::optional<T> checked(T v) const
+    {
+        return r_.ok() ? std::optional<T>(v) : std::nullopt;
+    }
+
+    ByteReader r_;
 };
 
 /// What the named fields make, through OSSL_PARAM_BLD; `selection` says public or keypair.
