@@ -58,6 +58,34 @@ def file_sink_records(directory):
     return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
 
+def require_namespaces(probe):
+    """Raises harness.Skip unless this process may create network namespaces (root, and a
+    kernel that allows them), trying with a namespace named `probe`."""
+    from harness import Skip
+    if os.geteuid() != 0:
+        raise Skip("needs root for network namespaces")
+    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
+        raise Skip("this kernel does not allow network namespaces")
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+
+
+def veth_pair(srv, srv_if, srv_addrs, cli, cli_if, cli_addrs, queues=None):
+    """Creates namespaces `srv` and `cli` joined by a veth pair srv_if <-> cli_if, each end up
+    with its (IPv4, IPv6) addresses as /24 and /64 (no DAD: usable at once) and its loopback up.
+    `queues`: RX and TX queues a side (default: the kernel's one)."""
+    def run(*cmd):
+        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=20)
+    run("ip", "netns", "add", srv)
+    run("ip", "netns", "add", cli)
+    q = ["numtxqueues", str(queues), "numrxqueues", str(queues)] if queues else []
+    run("ip", "link", "add", srv_if, *q, "netns", srv, "type", "veth", "peer", "name", cli_if, *q, "netns", cli)
+    for ns, dev, (v4, v6) in ((srv, srv_if, srv_addrs), (cli, cli_if, cli_addrs)):
+        run("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev)
+        run("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad")
+        run("ip", "-n", ns, "link", "set", dev, "up")
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+
+
 def delete_namespaces(*names):
     """Removes network namespaces a test made (absent ones are fine)."""
     for ns in names:

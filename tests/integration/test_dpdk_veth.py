@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from harness import Skip, main
-from idpath_env import Daemon, dig, delete_namespaces, file_sink_records, file_sink_yaml
+from idpath_env import Daemon, dig, delete_namespaces, file_sink_records, file_sink_yaml, veth_pair
 
 SRV, CLI = "idpdt-srv", "idpdt-cli"
 SRV_IF, CLI_IF = "idpdv0", "idpdv1"
@@ -146,15 +146,7 @@ def setup():
         raise Skip("this kernel does not allow network namespaces")
     subprocess.run(["ip", "netns", "del", "idpdt-probe"], capture_output=True)
     teardown(None)
-    sh("ip", "netns", "add", SRV)
-    sh("ip", "netns", "add", CLI)
-    sh("ip", "link", "add", SRV_IF, "netns", SRV, "type", "veth",
-       "peer", "name", CLI_IF, "netns", CLI)
-    for ns, dev, v4, v6 in ((SRV, SRV_IF, SRV4, SRV6), (CLI, CLI_IF, CLI4, CLI6)):
-        sh("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev)
-        sh("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad")
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    veth_pair(SRV, SRV_IF, (SRV4, SRV6), CLI, CLI_IF, (CLI4, CLI6))
     # A veth hands its peer checksums only partially computed (offloaded, for a NIC that never
     # comes); the kernel trusts them, but the workers read the frame's bytes and drop bad
     # checksums. So the client sends complete ones, as a real NIC would put on the wire.

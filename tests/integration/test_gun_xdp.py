@@ -17,7 +17,7 @@ import subprocess
 import time
 
 from harness import Skip, main
-from idpath_env import BUILD, SAMPLE, Daemon, stop_then_delete
+from idpath_env import BUILD, SAMPLE, Daemon, stop_then_delete, veth_pair
 
 SRV, CLI = "gun5-srv", "gun5-cli"
 SRV_IF, CLI_IF = "gun5v0", "gun5v1"
@@ -75,17 +75,9 @@ def setup():
         raise Skip("this kernel does not allow network namespaces")
     subprocess.run(["ip", "netns", "del", "gun5-probe"], capture_output=True)
     teardown(None)
-    sh("ip", "netns", "add", SRV)
-    sh("ip", "netns", "add", CLI)
     # Two queues a side: the server's answers land on either client queue whichever queue sent the
     # query, so the generator's cross-queue hand-off is exercised in every test.
-    sh("ip", "link", "add", SRV_IF, "numtxqueues", "2", "numrxqueues", "2", "netns", SRV, "type", "veth",
-       "peer", "name", CLI_IF, "numtxqueues", "2", "numrxqueues", "2", "netns", CLI)
-    for ns, dev, v4, v6 in ((SRV, SRV_IF, SRV4, SRV6), (CLI, CLI_IF, CLI4, CLI6)):
-        sh("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev)
-        sh("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad")
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    veth_pair(SRV, SRV_IF, (SRV4, SRV6), CLI, CLI_IF, (CLI4, CLI6), queues=2)
     # The kernel-socket server would otherwise hand the veth its UDP checksums only partially
     # computed (offloaded to a NIC that does not exist); the generator verifies every answer's
     # checksum in software, as on a real wire.

@@ -7,8 +7,8 @@ import os
 import subprocess
 
 import handle_codec as hc
-from harness import Skip, main
-from idpath_env import SOURCE, Daemon, dig, replay_vector, stop_then_delete
+from harness import main
+from idpath_env import SOURCE, Daemon, dig, replay_vector, require_namespaces, stop_then_delete, veth_pair
 
 SRV, CLI = "idpit-srv", "idpit-cli"
 SRV4, SRV6 = "192.0.2.1", "2001:db8:1::1"
@@ -23,20 +23,9 @@ def teardown(d):
 
 
 def setup():
-    if os.geteuid() != 0:
-        raise Skip("needs root for network namespaces")
-    if subprocess.run(["ip", "netns", "add", "idpit-probe"], capture_output=True).returncode != 0:
-        raise Skip("this kernel does not allow network namespaces")
-    subprocess.run(["ip", "netns", "del", "idpit-probe"], capture_output=True)
+    require_namespaces("idpit-probe")
     teardown(None)
-    sh("ip", "netns", "add", SRV)
-    sh("ip", "netns", "add", CLI)
-    sh("ip", "link", "add", "idpit0", "netns", SRV, "type", "veth", "peer", "name", "idpit1", "netns", CLI)
-    for ns, dev, v4, v6 in ((SRV, "idpit0", SRV4, SRV6), (CLI, "idpit1", "192.0.2.2", "2001:db8:1::2")):
-        sh("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev)
-        sh("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad")
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    veth_pair(SRV, "idpit0", (SRV4, SRV6), CLI, "idpit1", ("192.0.2.2", "2001:db8:1::2"))
     return Daemon(udp=("0.0.0.0:2641", "[::]:2641"), tcp=("0.0.0.0:2641", "[::]:2641"), netns=SRV).start()
 
 

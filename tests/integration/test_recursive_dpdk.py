@@ -18,7 +18,7 @@ import time
 
 from harness import Skip, main
 from hierarchy import B2_HANDLES, Hierarchy, expect_resolution_logged, java_server_number, record, url
-from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml
+from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml, veth_pair
 
 SRV, CLI = "idprd-srv", "idprd-cli"
 SRV_IF, CLI_IF = "idprv0", "idprv1"
@@ -169,15 +169,7 @@ def setup():
     subprocess.run(["ip", "netns", "del", "idprd-probe"], capture_output=True)
     delete_namespaces(SRV, CLI)
     try:
-        sh("ip", "netns", "add", SRV)
-        sh("ip", "netns", "add", CLI)
-        sh("ip", "link", "add", SRV_IF, "netns", SRV, "type", "veth",
-           "peer", "name", CLI_IF, "netns", CLI)
-        for ns, dev, v4, v6 in ((SRV, SRV_IF, SRV4, SRV6), (CLI, CLI_IF, CLI4, CLI6)):
-            sh("ip", "-n", ns, "addr", "add", v4 + "/24", "dev", dev)
-            sh("ip", "-n", ns, "addr", "add", v6 + "/64", "dev", dev, "nodad")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        veth_pair(SRV, SRV_IF, (SRV4, SRV6), CLI, CLI_IF, (CLI4, CLI6))
         # The workers check UDP checksums; a veth leaves them to an offload that never comes.
         sh("ip", "netns", "exec", CLI, "ethtool", "-K", CLI_IF, "tx", "off")
         return Env()
