@@ -220,6 +220,13 @@ Result<bool, std::string> Daemon::start()
         to.reclaimer = reclaimer_.get();
         if (mirror_)
             to.query_log = mirror_->add_source("tcp");
+        if (cfg_.node.role == "recursive") {
+            // Misses with REC set wait on their connection for a resolver thread's answer.
+            tcp_punts_ = std::make_unique<socket::TcpPuntQueue>(cfg_.recursion.ring_entries);
+            if (!tcp_punts_->valid())
+                return Err{std::string("tcp: cannot create the punt queue's eventfd")};
+            to.punts = tcp_punts_.get();
+        }
         tcp_ = std::make_unique<socket::TcpServer>(to, resolve::PolicyRef(policy_), source);
         if (mirror_)
             mirror_->set_source_stats(to.query_log, &tcp_->query_log_stats());
@@ -283,7 +290,8 @@ void Daemon::stop()
         schedule_wake_.notify_all();
         schedule_thread_.join();
     }
-    // The resolver threads answer on the UDP threads' sockets and write the table: before both.
+    // The resolver threads answer on the UDP threads' sockets, into the TCP thread's reply
+    // queue and the DPDK workers' inboxes, and write the table: before all of them.
     stop_recursion();
     if (udp_)
         udp_->stop();

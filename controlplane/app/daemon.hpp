@@ -24,6 +24,7 @@
 #include "dataplane/resolve/policy.hpp"
 #include "dataplane/table/table.hpp"
 #include "drivers/socket/miss_ring.hpp"
+#include "drivers/socket/tcp_punt.hpp"
 
 namespace idpath::socket {
 class UdpServer;
@@ -168,7 +169,8 @@ private:
     std::unique_ptr<replication::ReplicationServer> repl_server_; // null: not an upstream
     std::unique_ptr<replication::ReplicationClient> repl_client_; // null: not a mirror
     std::vector<std::unique_ptr<socket::MissRing>> miss_rings_; // one per UDP thread; recursive role
-    std::vector<std::unique_ptr<MissChannel>> miss_channels_;   // UDP threads' and DPDK workers'
+    std::unique_ptr<socket::TcpPuntQueue> tcp_punts_;            // the TCP thread's; recursive role
+    std::vector<std::unique_ptr<MissChannel>> miss_channels_;   // UDP, TCP threads' and DPDK workers'
     std::unique_ptr<RecursionService> recursion_;                 // null: not recursive
     std::unordered_set<std::string> cached_keys_; // table keys the recursion cache put in table_
     std::chrono::steady_clock::time_point started_;

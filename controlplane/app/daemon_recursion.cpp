@@ -1,5 +1,6 @@
 // The recursive role's side of the daemon (docs/recursion.md): miss rings for the UDP serving
-// threads, the resolver threads, and the cache writes they make into the serving table.
+// threads (the TCP thread's punt queue is made with its options), the resolver threads, and the
+// cache writes they make into the serving table.
 
 #include <algorithm>
 #include <ctime>
@@ -11,6 +12,7 @@
 #include "controlplane/app/frame_miss_channel.hpp"
 #include "controlplane/app/mirror_setup.hpp"
 #include "controlplane/app/socket_miss_channel.hpp"
+#include "controlplane/app/tcp_miss_channel.hpp"
 #include "controlplane/app/recursion_service.hpp"
 #include "controlplane/app/recursive_reply.hpp"
 #include "controlplane/log/log.hpp"
@@ -19,6 +21,7 @@
 #include "dataplane/table/table_walk.hpp"
 #include "dataplane/wire/site_info.hpp"
 #include "dataplane/wire/value.hpp"
+#include "drivers/socket/tcp_server.hpp"
 #include "drivers/socket/udp_server.hpp"
 
 namespace idpath::app {
@@ -36,9 +39,14 @@ void Daemon::start_recursion()
 {
     for (const auto& r : miss_rings_)
         miss_channels_.push_back(std::make_unique<SocketMissChannel>(*r));
+    if (tcp_punts_)
+        miss_channels_.push_back(std::make_unique<TcpMissChannel>(*tcp_punts_));
+    std::size_t punt_queues = 0;
     if (dpdk_)
-        for (worker::PuntQueues* q : dpdk_->punt_queues())
+        for (worker::PuntQueues* q : dpdk_->punt_queues()) {
             miss_channels_.push_back(std::make_unique<FrameMissChannel>(*q));
+            ++punt_queues;
+        }
     if (miss_channels_.empty())
         return;
     const config::Config::Recursion& rc = cfg_.recursion;
@@ -73,8 +81,8 @@ void Daemon::start_recursion()
     for (const auto& ep : rc.roots)
         roots += (roots.empty() ? "" : " ") + ep.to_string();
     log::info("recursion: ", rc.threads, " resolver thread(s), roots ", roots, ", ", miss_rings_.size(),
-              " UDP thread miss ring(s) and ", miss_channels_.size() - miss_rings_.size(), " DPDK worker punt queue(s) of ",
-              rc.ring_entries);
+              " UDP thread miss ring(s), ", tcp_punts_ ? 1 : 0, " TCP punt queue(s) and ", punt_queues,
+              " DPDK worker punt queue(s) of ", rc.ring_entries);
 }
 
 void Daemon::preload_prefix_routes()
@@ -175,11 +183,16 @@ std::string Daemon::recursion_json() const
 {
     nlohmann::json j = recursion_ ? nlohmann::json::parse(recursion_->stats_json()) : nlohmann::json::object();
     std::uint64_t punted = 0, dropped = 0;
-    if (udp_)
-        for (const resolve::ResolveStats* s : udp_->stats()) {
+    const auto add = [&](const std::vector<const resolve::ResolveStats*>& stats) {
+        for (const resolve::ResolveStats* s : stats) {
             punted += s->punted.get();
             dropped += s->punt_dropped.get();
         }
+    };
+    if (udp_)
+        add(udp_->stats());
+    if (tcp_)
+        add(tcp_->stats());
     if (dpdk_) {
         nlohmann::json total = nlohmann::json::object();
         dpdk_->stats(total);

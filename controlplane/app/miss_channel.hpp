@@ -14,7 +14,7 @@ namespace idpath::app {
 
 /// One punted request as a resolver thread sees it: valid during serve_one() only.
 struct Punted {
-    ByteSpan request;      // envelope + message, one datagram
+    ByteSpan request;      // envelope + message (one UDP datagram, or one TCP frame)
     querylog::Peer peer;   // both ends, as the serving thread logged them
     std::uint64_t rx_ns;   // its arrival (realtime ns), 0 when the serving thread logs nothing
 };

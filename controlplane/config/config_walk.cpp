@@ -210,7 +210,7 @@ private:
                       "node.role is recursive: name the root servers to start from");
         if (recursive && cx_.config.service.udp.empty() && cx_.config.dataplane.mode != "dpdk")
             cx_.error(parent_mark("service.udp"), "service.udp",
-                      "node.role is recursive: misses are resolved for UDP clients, so service.udp must not be empty");
+                      "node.role is recursive: HANDLE.NET clients ask over UDP first, so service.udp must not be empty");
         if (!recursive)
             for (const KeySpec& k : schema())
                 if (k.path.starts_with("recursion.") && seen_.contains(k.path)) {

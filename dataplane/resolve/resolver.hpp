@@ -63,8 +63,9 @@ struct RequestContext {
     std::uint32_t now = 0;
     /// True over UDP: an answer past max_message_length becomes "retry over TCP".
     bool udp = false;
-    /// The transport can hand a miss to the resolver threads (Policy::recursive): the kernel
-    /// UDP path with a miss ring, for single-datagram requests.
+    /// The transport can hand a miss to the resolver threads (Policy::recursive): a UDP thread
+    /// with a miss ring, a DPDK worker with punt queues or the TCP thread with its punt queue,
+    /// for requests that came whole (not reassembled from datagrams or chunks).
     bool can_punt = false;
 };
 

@@ -54,12 +54,21 @@ Responder::Reply Responder::on_udp(const table::Table& table, const wire::Source
 }
 
 Responder::Reply Responder::on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
-                                   std::uint32_t now_unix, bool reassembled) noexcept
+                                   std::uint32_t now_unix, bool reassembled, bool punt_room) noexcept
 {
     stats_.bytes_in.add(wire::kEnvelopeSize + message.size());
-    const RequestContext ctx{wire::kMaxMessageLength, now_unix, false};
-    return finish(resolve(envelope, message, table, policy_.get(), ctx, {out_.get(), kReplyBufferSize}), false,
-                  wire::kEnvelopeSize + message.size(), reassembled);
+    const Policy& policy = policy_.get();
+    // A reassembled request is not in one frame the punt queue could carry: answered here.
+    RequestContext ctx{wire::kMaxMessageLength, now_unix, false, can_punt_ && !reassembled};
+    Outcome o = resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize});
+    if (o.punt && !punt_room) {
+        // Lost as a full UDP miss ring loses it, but answered: the connection stays usable.
+        stats_.punted.add();
+        stats_.punt_dropped.add();
+        ctx.can_punt = false;
+        o = resolve(envelope, message, table, policy, ctx, {out_.get(), kReplyBufferSize});
+    }
+    return finish(o, false, wire::kEnvelopeSize + message.size(), reassembled);
 }
 
 ByteSpan Responder::udp_datagram(std::uint32_t k, std::span<std::uint8_t, wire::kEnvelopeSize> envelope) const noexcept

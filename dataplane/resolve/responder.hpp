@@ -49,12 +49,16 @@ public:
 
     /// One TCP frame: `envelope` decoded, `message` its MessageLength octets; `reassembled`
     /// when the caller put the message together from several chunk frames. TCP answers are
-    /// never split.
+    /// never split. With set_can_punt(true) a miss of an unreassembled request punts, as on_udp;
+    /// `punt_room` false says the caller cannot take it now (its queue is full, or the request
+    /// is too large for a slot): the miss is counted in punted and punt_dropped and answered
+    /// from the table alone, since a TCP client would otherwise wait for nothing.
     Reply on_tcp(const table::Table& table, const wire::Envelope& envelope, ByteSpan message,
-                 std::uint32_t now_unix, bool reassembled = false) noexcept;
+                 std::uint32_t now_unix, bool reassembled = false, bool punt_room = true) noexcept;
 
     void expire(std::uint64_t now_ms) { reassembler_.expire(now_ms); }
-    /// Lets on_udp() punt misses of single-datagram requests (the caller has a miss ring).
+    /// Lets on_udp() and on_tcp() punt misses of requests that came whole (the caller has a
+    /// miss ring or punt queue).
     void set_can_punt(bool on) noexcept { can_punt_ = on; }
     const wire::Reassembler& reassembler() const noexcept { return reassembler_; }
 

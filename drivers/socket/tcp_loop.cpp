@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "dataplane/querylog/clock.hpp"
 #include "dataplane/wire/constants.hpp"
@@ -27,6 +29,7 @@ constexpr std::uint32_t kNone = 0xffffffffu;
 // connection closed earlier in the same batch is recognised as stale; bit 63 marks our own fds.
 constexpr std::uint64_t kControlTag = 1ull << 63;
 constexpr std::uint64_t kWakeTag = kControlTag | 0xffffffffu;
+constexpr std::uint64_t kPuntTag = kControlTag | 0xfffffffeu;
 constexpr std::uint32_t kGenerationMask = 0x7fffffffu;
 constexpr int kMaxEvents = 128;
 constexpr int kMaxPollMs = 1000;
@@ -60,9 +63,14 @@ struct TcpLoop::Connection {
     std::uint64_t deadline_ms = 0;
     std::uint32_t prev = kNone;
     std::uint32_t next = kNone;
-    bool linked = false;
+    List* list = nullptr; // lru_ or awaiting_; null: in neither
     std::uint32_t interest = 0;
     bool peer_closed = false; // EOF read: answer what is buffered, then close
+    // A punted request's reply has not come back: no further frame is handled before it
+    // (replies stay in request order), but reading goes on into the framer's buffer...
+    bool awaiting = false;
+    // ...until that is full: then reading pauses until the reply is written.
+    bool input_full = false;
     querylog::Peer peer;      // both ends, kept for the query log (only when it is on)
 };
 
@@ -78,9 +86,11 @@ TcpLoop::TcpLoop(const TcpServerOptions& options, resolve::PolicyRef policy,
       stats_(tcp_stats),
       log_(query_log),
       responder_(policy, resolve_stats),
-      lru_head_(kNone),
-      lru_tail_(kNone)
+      lru_{kNone, kNone},
+      awaiting_{kNone, kNone},
+      punts_(options.punts)
 {
+    responder_.set_can_punt(punts_ != nullptr);
 }
 
 TcpLoop::~TcpLoop() = default;
@@ -102,6 +112,11 @@ bool TcpLoop::init() noexcept
     ev.data.u64 = kWakeTag;
     if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_fd_, &ev) != 0)
         return false;
+    if (punts_ != nullptr) {
+        ev.data.u64 = kPuntTag;
+        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, punts_->event_fd(), &ev) != 0)
+            return false;
+    }
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     slots_.reserve(std::min<std::size_t>(options_.max_connections, 4096));
     return true;
@@ -142,9 +157,12 @@ void TcpLoop::run() noexcept
 
 int TcpLoop::poll_timeout(std::uint64_t now_ms) const noexcept
 {
-    if (lru_head_ == kNone)
+    std::uint64_t deadline = ~std::uint64_t{0};
+    for (const List* l : {&lru_, &awaiting_})
+        if (l->head != kNone)
+            deadline = std::min(deadline, slots_[l->head]->deadline_ms);
+    if (deadline == ~std::uint64_t{0})
         return kMaxPollMs;
-    const std::uint64_t deadline = slots_[lru_head_]->deadline_ms;
     if (deadline <= now_ms)
         return 0;
     return static_cast<int>(std::min<std::uint64_t>(deadline - now_ms, kMaxPollMs));
@@ -153,7 +171,9 @@ int TcpLoop::poll_timeout(std::uint64_t now_ms) const noexcept
 void TcpLoop::on_event(std::uint64_t tag, std::uint32_t events) noexcept
 {
     if (tag & kControlTag) {
-        if (tag != kWakeTag)
+        if (tag == kPuntTag)
+            on_replies();
+        else if (tag != kWakeTag)
             accept_from(listeners_[tag & 0xffffffffu].get());
         return;
     }
@@ -193,8 +213,8 @@ void TcpLoop::accept_from(int listener) noexcept
         // Out of descriptors (max_connections above the process limit): make room the same way
         // the connection limit does, or, with nothing to evict, accept-and-close with the spare
         // descriptor so the listener does not stay readable and spin.
-        if (lru_head_ != kNone) {
-            close(*slots_[lru_head_], stats_.closed_limit);
+        if (Connection* victim = oldest()) {
+            close(*victim, stats_.closed_limit);
             continue;
         }
         if (spare_.valid()) {
@@ -213,8 +233,9 @@ void TcpLoop::admit(UniqueFd fd, const sockaddr_storage& peer) noexcept
     // At the limit the least recently active connection makes way: refusing the newcomer
     // instead would let a few hundred idle connections deny service to everyone (HANDLE.NET's
     // failure), while evicting costs a legitimate client at most a reconnect.
-    if (open_ >= std::max<std::size_t>(options_.max_connections, 1) && lru_head_ != kNone)
-        close(*slots_[lru_head_], stats_.closed_limit);
+    if (open_ >= std::max<std::size_t>(options_.max_connections, 1))
+        if (Connection* victim = oldest())
+            close(*victim, stats_.closed_limit);
 
     std::uint32_t slot;
     if (!free_.empty()) {
@@ -260,10 +281,16 @@ void TcpLoop::admit(UniqueFd fd, const sockaddr_storage& peer) noexcept
 void TcpLoop::read_from(Connection& c) noexcept
 {
     for (int round = 0; round < kReadsPerEvent; ++round) {
-        if (c.pending() > 0 || c.peer_closed)
-            return; // paused until the client reads its answers
+        if (c.pending() > 0 || c.peer_closed || c.input_full)
+            return; // paused until the client reads its answers (or the resolver's comes)
         const MutableByteSpan space = c.framer.space();
         if (space.empty()) {
+            if (c.awaiting) {
+                // As much buffered as one frame's limit allows: read on once the reply is out.
+                c.input_full = true;
+                update_interest(c);
+                return;
+            }
             process_frames(c);
             if (!c.open())
                 return;
@@ -292,7 +319,7 @@ void TcpLoop::read_from(Connection& c) noexcept
 
 void TcpLoop::process_frames(Connection& c) noexcept
 {
-    while (c.open() && c.pending() == 0) {
+    while (c.open() && c.pending() == 0 && !c.awaiting) {
         switch (c.framer.next()) {
         case TcpFramer::Status::NeedMore:
             update_interest(c);
@@ -345,10 +372,18 @@ bool TcpLoop::handle_frame(Connection& c) noexcept
     }
     stats_.requests.add();
     touch(c);
+    // A miss can go to the resolvers when the request fits a miss slot whole and one is free;
+    // otherwise the Responder counts it dropped and answers from the table.
+    const bool room = punts_ != nullptr && !chunked &&
+                      wire::kEnvelopeSize + message.size() <= TcpMiss::kMaxRequest && claim_miss();
     const resolve::Responder::Reply reply =
-        responder_.on_tcp(*table_, envelope, message, now_unix_, chunked);
+        responder_.on_tcp(*table_, envelope, message, now_unix_, chunked, room);
     if (log_.enabled() && reply.outcome != nullptr)
         log_query(c, *reply.outcome, !reply.empty());
+    if (reply.punt) {
+        punt(c, envelope, message);
+        return true; // the frame is copied out: pop it; the connection now waits
+    }
     if (reply.empty()) {
         // Silence over UDP avoids reflection; over TCP it would only leave the client waiting.
         close(c, stats_.closed_malformed);
@@ -356,6 +391,53 @@ bool TcpLoop::handle_frame(Connection& c) noexcept
     }
     send_reply(c, reply.bytes);
     return c.open();
+}
+
+bool TcpLoop::claim_miss() noexcept
+{
+    if (next_miss_ == nullptr)
+        next_miss_ = punts_->misses.claim();
+    return next_miss_ != nullptr;
+}
+
+void TcpLoop::punt(Connection& c, const wire::Envelope& envelope, ByteSpan message) noexcept
+{
+    TcpMiss& m = *std::exchange(next_miss_, nullptr); // claimed: handle_frame said there was room
+    m.slot = c.slot;
+    m.generation = c.generation;
+    m.peer = c.peer;
+    m.rx_ns = rx_ns_;
+    wire::encode_envelope(envelope, std::span<std::uint8_t, wire::kEnvelopeSize>(m.request.data(), wire::kEnvelopeSize));
+    std::memcpy(m.request.data() + wire::kEnvelopeSize, message.data(), message.size());
+    m.length = static_cast<std::uint32_t>(wire::kEnvelopeSize + message.size());
+    punts_->misses.push();
+    c.awaiting = true;
+    link(c, awaiting_, now_ms_ + options_.punt_timeout_ms);
+}
+
+void TcpLoop::on_replies() noexcept
+{
+    punts_->take(replies_);
+    for (const TcpReply& r : replies_) {
+        Connection* c = r.slot < slots_.size() ? slots_[r.slot].get() : nullptr;
+        if (c == nullptr || !c->open() || c->generation != r.generation || !c->awaiting) {
+            stats_.punt_replies_stale.add(); // closed since (punt timeout, peer, eviction)
+            continue;
+        }
+        c->awaiting = false;
+        c->input_full = false;
+        touch(*c);
+        if (r.bytes.empty()) {
+            // The resolver had no answer; silence would only leave the client waiting.
+            close(*c, stats_.closed_malformed);
+            continue;
+        }
+        send_reply(*c, r.bytes);
+        // Frames that arrived meanwhile are answered now, in order, after this reply.
+        if (c->open())
+            process_frames(*c);
+    }
+    replies_.clear(); // the reply buffers go now, not at the next take
 }
 
 void TcpLoop::log_query(const Connection& c, const resolve::Outcome& outcome,
@@ -419,13 +501,14 @@ void TcpLoop::update_interest(Connection& c) noexcept
     std::uint32_t want = 0;
     if (c.pending() > 0)
         want = EPOLLOUT;
-    else if (!c.peer_closed)
+    else if (!c.peer_closed && !c.input_full)
         want = EPOLLIN;
-    if (want == 0) {
+    if (want == 0 && !c.awaiting) {
         // EOF seen and everything answered: a partial frame left behind can never complete.
         close(c, stats_.closed_by_peer);
         return;
     }
+    // Awaiting with nothing to read for: no interest at all (EPOLLHUP and EPOLLERR still come).
     if (want == c.interest)
         return;
     epoll_event ev{};
@@ -440,32 +523,49 @@ void TcpLoop::update_interest(Connection& c) noexcept
 
 void TcpLoop::touch(Connection& c) noexcept
 {
-    c.deadline_ms = now_ms_ + options_.idle_timeout_ms;
+    link(c, lru_, now_ms_ + options_.idle_timeout_ms);
+}
+
+void TcpLoop::link(Connection& c, List& list, std::uint64_t deadline_ms) noexcept
+{
+    // Appended with now + the list's one timeout: each list stays in deadline order.
     unlink(c);
-    c.prev = lru_tail_;
+    c.deadline_ms = deadline_ms;
+    c.prev = list.tail;
     c.next = kNone;
-    if (lru_tail_ != kNone)
-        slots_[lru_tail_]->next = c.slot;
+    if (list.tail != kNone)
+        slots_[list.tail]->next = c.slot;
     else
-        lru_head_ = c.slot;
-    lru_tail_ = c.slot;
-    c.linked = true;
+        list.head = c.slot;
+    list.tail = c.slot;
+    c.list = &list;
 }
 
 void TcpLoop::unlink(Connection& c) noexcept
 {
-    if (!c.linked)
+    if (c.list == nullptr)
         return;
+    List& list = *c.list;
     if (c.prev != kNone)
         slots_[c.prev]->next = c.next;
     else
-        lru_head_ = c.next;
+        list.head = c.next;
     if (c.next != kNone)
         slots_[c.next]->prev = c.prev;
     else
-        lru_tail_ = c.prev;
+        list.tail = c.prev;
     c.prev = c.next = kNone;
-    c.linked = false;
+    c.list = nullptr;
+}
+
+TcpLoop::Connection* TcpLoop::oldest() noexcept
+{
+    // The least recently active; a connection waiting for a resolver only when all are waiting.
+    if (lru_.head != kNone)
+        return slots_[lru_.head].get();
+    if (awaiting_.head != kNone)
+        return slots_[awaiting_.head].get();
+    return nullptr;
 }
 
 void TcpLoop::close(Connection& c, Counter& reason) noexcept
@@ -479,6 +579,8 @@ void TcpLoop::close(Connection& c, Counter& reason) noexcept
     c.reassembler.reset();
     c.interest = 0;
     c.peer_closed = false;
+    c.awaiting = false;
+    c.input_full = false;
     c.generation = (c.generation + 1) & kGenerationMask;
     free_.push_back(c.slot);
     --open_;
@@ -486,8 +588,10 @@ void TcpLoop::close(Connection& c, Counter& reason) noexcept
 
 void TcpLoop::sweep(std::uint64_t now_ms) noexcept
 {
-    while (lru_head_ != kNone && slots_[lru_head_]->deadline_ms <= now_ms)
-        close(*slots_[lru_head_], stats_.closed_idle);
+    while (lru_.head != kNone && slots_[lru_.head]->deadline_ms <= now_ms)
+        close(*slots_[lru_.head], stats_.closed_idle);
+    while (awaiting_.head != kNone && slots_[awaiting_.head]->deadline_ms <= now_ms)
+        close(*slots_[awaiting_.head], stats_.closed_punt_timeout);
 }
 
 } // namespace idpath::socket

@@ -17,6 +17,7 @@
 #include "dataplane/resolve/stats.hpp"
 #include "dataplane/table/table.hpp"
 #include "dataplane/wire/envelope.hpp"
+#include "drivers/socket/tcp_punt.hpp"
 #include "drivers/socket/tcp_server.hpp"
 #include "drivers/socket/unique_fd.hpp"
 
@@ -48,6 +49,11 @@ public:
 
 private:
     struct Connection;
+    /// An intrusive list of connections through Connection::prev/next, oldest deadline first.
+    struct List {
+        std::uint32_t head;
+        std::uint32_t tail;
+    };
 
     void accept_from(int listener) noexcept;
     void admit(UniqueFd fd, const sockaddr_storage& peer) noexcept;
@@ -55,13 +61,18 @@ private:
     void read_from(Connection& c) noexcept;
     void process_frames(Connection& c) noexcept;
     bool handle_frame(Connection& c) noexcept;
+    bool claim_miss() noexcept;
+    void punt(Connection& c, const wire::Envelope& envelope, ByteSpan message) noexcept;
+    void on_replies() noexcept;
     void send_reply(Connection& c, ByteSpan reply) noexcept;
     void log_query(const Connection& c, const resolve::Outcome& outcome, bool answered) noexcept;
     void write_out(Connection& c) noexcept;
     void update_interest(Connection& c) noexcept;
     void close(Connection& c, Counter& reason) noexcept;
     void touch(Connection& c) noexcept;
+    void link(Connection& c, List& list, std::uint64_t deadline_ms) noexcept;
     void unlink(Connection& c) noexcept;
+    Connection* oldest() noexcept;
     void sweep(std::uint64_t now_ms) noexcept;
     int poll_timeout(std::uint64_t now_ms) const noexcept;
 
@@ -87,8 +98,16 @@ private:
     std::vector<std::uint32_t> free_;
     std::size_t open_ = 0;
     // Least recently active first: the idle sweep and the eviction both take from the head.
-    std::uint32_t lru_head_;
-    std::uint32_t lru_tail_;
+    List lru_;
+    // Connections waiting for a resolver's reply, oldest punt first: out of the idle sweep's
+    // reach, closed by the punt timeout instead.
+    List awaiting_;
+
+    // Recursive role (null: none). The loop is the misses' only producer; it holds one claimed
+    // slot ahead, so whether a miss can be punted is known before the Responder decides.
+    TcpPuntQueue* punts_;
+    TcpMiss* next_miss_ = nullptr;
+    std::vector<TcpReply> replies_; // taken from punts_, reused
 };
 
 } // namespace idpath::socket

@@ -13,6 +13,8 @@
 /// With `options.reclaimer` the thread registers as one reader, offline while in epoll_wait.
 /// With `options.query_log` every complete request gets a record (dataplane/querylog), written
 /// while the events of one epoll_wait are handled and published after them.
+/// With `options.punts` (recursive role) a miss with REC set waits for a resolver thread's reply
+/// (docs/recursion.md); the connection handles no further request until that reply is written.
 
 #include <array>
 #include <atomic>
@@ -37,6 +39,8 @@
 
 namespace idpath::socket {
 
+class TcpPuntQueue;
+
 struct TcpServerOptions {
     std::vector<Endpoint> listen;
     /// Open connections at most; a new one beyond this evicts the least recently active.
@@ -52,6 +56,14 @@ struct TcpServerOptions {
     Reclaimer* reclaimer = nullptr;
     /// The serving thread's query-log ring and source (a null ring: nothing logged).
     querylog::Target query_log{};
+    /// Recursive role: misses with REC set go to the resolver threads through this queue
+    /// (tcp_punt.hpp) and the connection waits for the reply. Optional; must outlive the server.
+    TcpPuntQueue* punts = nullptr;
+    /// A connection waiting this long for a resolver's reply is closed. Longer than one upstream
+    /// question's worst case with the default recursion timeouts (2 UDP tries x 1 s, then 5 s
+    /// over TCP: 7 s); a resolution that sits out timeouts at several referral levels can take
+    /// longer, and its client then reconnects and asks again.
+    std::uint32_t punt_timeout_ms = 10000;
 };
 
 /// What the TCP transport did with connections. Written by the serving thread only.
@@ -68,13 +80,15 @@ struct alignas(kCacheLine) TcpStats {
     Counter requests;         // complete messages handed to the Responder
     Counter chunks;           // TC frames received (multi-envelope messages)
     Counter output_stalls;    // times reading paused because the client was not reading replies
+    Counter closed_punt_timeout; // waited punt_timeout_ms for a resolver's reply that never came
+    Counter punt_replies_stale;  // resolver replies for a connection closed (or reused) since
 
     struct Named {
         const char* name;
         const Counter* counter;
     };
     /// Every counter with a stable snake_case name, for the admin API and metrics.
-    std::array<Named, 12> named() const noexcept
+    std::array<Named, 14> named() const noexcept
     {
         return {{{"accepted", &accepted},
                  {"accept_errors", &accept_errors},
@@ -87,7 +101,9 @@ struct alignas(kCacheLine) TcpStats {
                  {"closed_shutdown", &closed_shutdown},
                  {"requests", &requests},
                  {"chunks", &chunks},
-                 {"output_stalls", &output_stalls}}};
+                 {"output_stalls", &output_stalls},
+                 {"closed_punt_timeout", &closed_punt_timeout},
+                 {"punt_replies_stale", &punt_replies_stale}}};
     }
 
     /// Connections open now (accepted minus closed; exact once the thread is idle).
@@ -95,7 +111,7 @@ struct alignas(kCacheLine) TcpStats {
     {
         return accepted.get() - closed_by_peer.get() - closed_idle.get() - closed_limit.get() -
                closed_malformed.get() - closed_oversize.get() - closed_error.get() -
-               closed_shutdown.get();
+               closed_shutdown.get() - closed_punt_timeout.get();
     }
 };
 

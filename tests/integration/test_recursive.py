@@ -2,8 +2,9 @@
 """A recursive idpathd (node.role: recursive, docs/recursion.md) in front of the authoritative
 hierarchy of test_recursion_dig.py: a top-level node with the 0.NA prefix handles, a second-level
 node reached by a 303 prefix referral, and a two-server site split by HANDLE.NET's hash. Clients
-ask the recursive node over UDP (IPv4 and IPv6); misses are resolved upstream by its resolver
-threads and positive answers cached in its serving table until their TTL passes."""
+ask the recursive node over UDP (IPv4 and IPv6) and TCP; misses are resolved upstream by its
+resolver threads (a TCP connection waits for the answer) and positive answers cached in its
+serving table until their TTL passes."""
 import json
 import os
 import socket
@@ -32,6 +33,8 @@ class Env(Hierarchy):
                    value(2, "EMAIL", "f@example.org"), value(3, "URL", "https://example.org/f3")),
             record("88.100.1/v6", url(1, "https://example.org/b/v6")),
             record("88.100.1/logged", url(1, "https://example.org/b/logged")),
+            record("88.100.1/tcp", url(1, "https://example.org/b/tcp")),
+            record("88.100.1/tcp-logged", url(1, "https://example.org/b/tcp-logged")),
             record("88.100.1/at", url(1, "https://example.org/b/at")),
             record("88.100.1/short", value(1, "URL", "https://example.org/short", ttl=2))))
         self.logs = os.path.join(self.dir, "logs")
@@ -181,14 +184,32 @@ def test_unknown_prefix(env):
     assert j.get("error_message", "").startswith("recursion failed"), j
 
 
-def test_tcp_answers_from_the_table_only(env):
-    cached = env.recursion()["cached"]
-    env.ask("88.100.1/abc")  # cached by now (or after this)
-    time.sleep(0.1)
-    assert env.ask("88.100.1/abc", tcp=True)["response_code"] == 1
-    # A miss over TCP is not resolved: 301, as an authoritative node without the prefix answers.
-    assert env.ask("88.200/never-asked", tcp=True)["response_code"] == 301
-    assert env.recursion()["cached"] >= cached
+def test_tcp_miss_is_resolved_through_the_hierarchy(env):
+    """A miss over TCP goes to the resolver threads as a UDP one does, and the answer comes back
+    on the same connection; once cached it is a hit over TCP too."""
+    before = env.recursion()
+    j = env.ask("88.100.1/tcp", tcp=True)
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/tcp"], j
+    assert "AT" not in j["flags"], j["flags"]
+    after = env.recursion()
+    assert after["punted"] == before["punted"] + 1, (before, after)
+    assert after["punt_dropped"] == before["punt_dropped"], after
+    assert after["answered"] > before["answered"], after
+    env.wait_cached(before["cached"])
+    assert env.ask("88.100.1/tcp", tcp=True)["response_code"] == 1
+    assert env.recursion()["punted"] == after["punted"]  # a hit
+    # Through the 303 referral, and a handle the upstream does not hold, over TCP as well.
+    j = env.ask("88.300/deep", tcp=True)
+    assert j["response_code"] == 1 and datas(j) == ["https://example.org/b/deep"], j
+    assert env.ask("88.100.1/tcp-never-registered", tcp=True)["response_code"] == 100
+    tcp = env.r.ctl_json("stats")["tcp_connections"]
+    assert tcp["closed_punt_timeout"] == 0 and tcp["punt_replies_stale"] == 0, tcp
+
+
+def test_tcp_resolution_is_in_the_query_log(env):
+    assert env.ask("88.100.1/tcp-logged", tcp=True)["response_code"] == 1
+    r = expect_resolution_logged(env.r, env.logs, "88.100.1/tcp-logged", 1, serving="tcp")
+    assert r["transport"] == "tcp" and r["client_ip"] == V4 and r["datagrams"] == 1, r
 
 
 def test_prefix_routes_preloaded_from_the_table(env):

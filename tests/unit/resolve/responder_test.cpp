@@ -33,11 +33,11 @@ TEST_F(ResponderTest, SingleDatagramAnswer)
     EXPECT_EQ(stats_.datagrams_out.get(), 1u);
 }
 
-TEST_F(ResponderTest, RecursiveMissIsPuntedOverUdpOnlyWhenAllowed)
+TEST_F(ResponderTest, RecursiveMissIsPuntedOnlyWhenAllowed)
 {
     policy_.recursive = true;
     const auto req = make_request("88.200.1/abc");
-    // No miss ring: answered from the table (301), as TCP always is.
+    // No miss ring: answered from the table (301).
     auto reply = responder_.on_udp(*table_, src_, req.bytes, 1800000000, 0);
     EXPECT_FALSE(reply.punt);
     EXPECT_FALSE(reply.empty());
@@ -50,10 +50,25 @@ TEST_F(ResponderTest, RecursiveMissIsPuntedOverUdpOnlyWhenAllowed)
     EXPECT_EQ(stats_.punted.get(), 1u);
     EXPECT_EQ(stats_.answers.get(), 1u); // the 301 only: a punt is answered elsewhere
     EXPECT_EQ(stats_.requests.get(), 2u);
+    // TCP punts too, but not a request reassembled from chunks...
     const wire::Envelope env = req.envelope;
     reply = responder_.on_tcp(*table_, env, req.message(), 1800000000);
+    EXPECT_TRUE(reply.punt);
+    EXPECT_EQ(stats_.punted.get(), 2u);
+    reply = responder_.on_tcp(*table_, env, req.message(), 1800000000, true);
     EXPECT_FALSE(reply.punt);
     EXPECT_EQ(reply.outcome->response_code, 301u);
+    // ...and with no room for it, the miss is dropped, counted, and answered from the table,
+    // one request in the counters.
+    reply = responder_.on_tcp(*table_, env, req.message(), 1800000000, false, false);
+    EXPECT_FALSE(reply.punt);
+    ASSERT_NE(reply.outcome, nullptr);
+    EXPECT_EQ(reply.outcome->response_code, 301u);
+    EXPECT_FALSE(reply.empty());
+    EXPECT_EQ(stats_.punted.get(), 3u);
+    EXPECT_EQ(stats_.punt_dropped.get(), 1u);
+    EXPECT_EQ(stats_.requests.get(), 5u);
+    EXPECT_EQ(stats_.answers.get(), 3u);
 }
 
 TEST_F(ResponderTest, MultiDatagramAnswerSplitsAt492)
