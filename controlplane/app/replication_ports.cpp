@@ -103,9 +103,11 @@ Result<bool, std::string> ReplicationPorts::read_txns(std::uint64_t after,
             // A mirror ahead of this journal, or behind where it starts, needs a dump.
             if (first && (after > last || (d_.journal_->entries() > 0 && after + 1 < first_txn)))
                 return false;
+            // Stops when the batch is full: a batch costs about its own entries' reading (the
+            // journal starts at its index point before `cursor`), not the whole journal's.
             auto read = d_.journal_->read_after(cursor, [&batch](const journal::Entry& e) {
-                if (batch.size() < kTxnBatch)
-                    batch.push_back(e);
+                batch.push_back(e);
+                return batch.size() < kTxnBatch;
             });
             if (!read)
                 return Err(read.error());

@@ -66,6 +66,10 @@ struct ScanResult {
 /// zeros to the end) is reported, not refused. Anything else (a bad header, a damaged entry
 /// with entries after it, ids not consecutive) is an error naming the offset.
 Result<ScanResult, std::string> scan_journal(ByteSpan file, const std::function<void(const Entry&)>& on_entry);
+/// The same, also telling each entry's offset in `file` (where its length field starts): what
+/// Journal's index of offsets is built from.
+Result<ScanResult, std::string> scan_journal_at(ByteSpan file,
+                                                const std::function<void(const Entry&, std::uint64_t offset)>& on_entry);
 
 /// One entry decoded from the start of `bytes`.
 struct Decoded {
