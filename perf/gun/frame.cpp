@@ -31,7 +31,7 @@ std::size_t build_frame(const FrameAddresses& a, ByteSpan payload, MutableByteSp
     if (size > out.size() || udp_length > 0xffff)
         return 0;
     std::uint8_t* f = out.data();
-    if (payload.data() != f + headers)
+    if (!payload.empty() && payload.data() != f + headers) // memmove from null is undefined, even of 0
         std::memmove(f + headers, payload.data(), payload.size());
 
     std::memcpy(f, a.dst_mac.data(), 6);

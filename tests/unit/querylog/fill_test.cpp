@@ -101,7 +101,9 @@ TEST_F(FillTest, Ipv6MissAndMultiDatagramAnswer)
     EXPECT_EQ(handle_of(r), "88.100.1/nope");
 
     // Every datagram after the first repeats the envelope.
-    const auto reply = responder_.on_udp(*table_, {}, idpath::test::make_request("88.100.1/big").bytes, kNow, 0);
+    // The request outlives the outcome, whose handle points into it.
+    const auto big = idpath::test::make_request("88.100.1/big").bytes;
+    const auto reply = responder_.on_udp(*table_, {}, big, kNow, 0);
     ASSERT_GT(reply.datagrams, 1u);
     r = {};
     fill_query(r, p, *reply.outcome, reply.datagrams);
