@@ -17,6 +17,7 @@
 
 #include "controlplane/app/frame_miss_channel.hpp"
 #include "controlplane/app/socket_miss_channel.hpp"
+#include "tests/unit/recursive_node/scripted_handler.hpp"
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/wire/constants.hpp"
 #include "tests/unit/packet/packet_test_util.hpp"
@@ -26,50 +27,8 @@ namespace idpath::app {
 namespace {
 
 using MissChannelServed = MissChannel::Served;
-
-/// A resolver thread's handler with a scripted reply; remembers what it was shown and told.
-class Scripted final : public MissChannel::Handler {
-public:
-    explicit Scripted(std::vector<std::uint8_t> reply = {}) : reply_(std::move(reply)) {}
-
-    ByteSpan reply(const Punted& p) override
-    {
-        request.assign(p.request.begin(), p.request.end());
-        peer = p.peer;
-        rx_ns = p.rx_ns;
-        ++replies;
-        return reply_;
-    }
-    void sent(const Punted& p, std::uint32_t datagrams) override
-    {
-        EXPECT_EQ(p.rx_ns, rx_ns) << "the same request as reply() saw";
-        sent_datagrams = datagrams;
-        ++sents;
-    }
-
-    std::vector<std::uint8_t> request;
-    querylog::Peer peer{};
-    std::uint64_t rx_ns = 0;
-    std::uint32_t sent_datagrams = 0;
-    int replies = 0, sents = 0;
-
-private:
-    std::vector<std::uint8_t> reply_;
-};
-
-/// A reply of `message_length` octets: an envelope (RequestId 0x01020304, MessageLength set)
-/// and a message whose octets count up.
-std::vector<std::uint8_t> reply_of(std::size_t message_length)
-{
-    std::vector<std::uint8_t> r(wire::kEnvelopeSize + message_length);
-    r[0] = 2;
-    r[1] = 11;
-    store_be32(r.data() + 8, 0x01020304);
-    store_be32(r.data() + 16, static_cast<std::uint32_t>(message_length));
-    for (std::size_t i = 0; i < message_length; ++i)
-        r[wire::kEnvelopeSize + i] = static_cast<std::uint8_t>(i % 251);
-    return r;
-}
+using test::reply_of;
+using test::Scripted;
 
 /// Checks that `datagrams` carry `reply` as the serving path cuts it.
 void expect_cut_of(const std::vector<std::vector<std::uint8_t>>& datagrams, const std::vector<std::uint8_t>& reply)

@@ -10,51 +10,15 @@
 #include <vector>
 
 #include "controlplane/app/tcp_miss_channel.hpp"
+#include "tests/unit/recursive_node/scripted_handler.hpp"
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/wire/constants.hpp"
 
 namespace idpath::app {
 namespace {
 
-/// A resolver's handler with a scripted reply; remembers what it was shown and told.
-class Scripted final : public MissChannel::Handler {
-public:
-    explicit Scripted(std::vector<std::uint8_t> reply = {}) : reply_(std::move(reply)) {}
-
-    ByteSpan reply(const Punted& p) override
-    {
-        request.assign(p.request.begin(), p.request.end());
-        peer = p.peer;
-        rx_ns = p.rx_ns;
-        ++replies;
-        return reply_;
-    }
-    void sent(const Punted&, std::uint32_t n) override
-    {
-        sent_count = n;
-        ++sents;
-    }
-
-    std::vector<std::uint8_t> request;
-    querylog::Peer peer{};
-    std::uint64_t rx_ns = 0;
-    std::uint32_t sent_count = 99;
-    int replies = 0, sents = 0;
-
-private:
-    std::vector<std::uint8_t> reply_;
-};
-
-std::vector<std::uint8_t> reply_of(std::size_t message_length)
-{
-    std::vector<std::uint8_t> r(wire::kEnvelopeSize + message_length);
-    r[0] = 2;
-    r[1] = 11;
-    store_be32(r.data() + 16, static_cast<std::uint32_t>(message_length));
-    for (std::size_t i = 0; i < message_length; ++i)
-        r[wire::kEnvelopeSize + i] = static_cast<std::uint8_t>(i % 251);
-    return r;
-}
+using test::reply_of;
+using test::Scripted;
 
 bool readable(int fd)
 {
@@ -106,7 +70,7 @@ TEST_F(TcpMissChannelTest, TheReplyGoesBackWholeToItsConnection)
     EXPECT_EQ(handler.peer.client_port, 40000);
     EXPECT_EQ(handler.peer.transport, querylog::Transport::Tcp);
     EXPECT_EQ(handler.sents, 1);
-    EXPECT_EQ(handler.sent_count, 1u) << "one reply, not cut into datagrams";
+    EXPECT_EQ(handler.sent_datagrams, 1u) << "one reply, not cut into datagrams";
     EXPECT_TRUE(readable(queue.event_fd())) << "the loop is woken";
     const auto r = taken();
     ASSERT_EQ(r.size(), 1u);
@@ -123,7 +87,7 @@ TEST_F(TcpMissChannelTest, NoReplyTellsTheLoopToClose)
     punt(std::vector<std::uint8_t>(60, 7), 1, 2);
     Scripted handler;
     EXPECT_EQ(channel.serve_one(handler), MissChannel::Served::Silent);
-    EXPECT_EQ(handler.sent_count, 0u);
+    EXPECT_EQ(handler.sent_datagrams, 0u);
     const auto r = taken();
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].slot, 1u);
@@ -139,7 +103,7 @@ TEST_F(TcpMissChannelTest, OverTheBoundTheReplyIsDroppedAndCounted)
     EXPECT_EQ(channel.serve_one(handler), MissChannel::Served::Replied);
     EXPECT_EQ(channel.serve_one(handler), MissChannel::Served::Replied);
     EXPECT_EQ(channel.serve_one(handler), MissChannel::Served::SendFailed); // bound: 2
-    EXPECT_EQ(handler.sent_count, 0u);
+    EXPECT_EQ(handler.sent_datagrams, 0u);
     EXPECT_EQ(queue.replies_dropped(), 1u);
     const auto r = taken();
     ASSERT_EQ(r.size(), 2u);
