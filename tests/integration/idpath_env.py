@@ -249,17 +249,23 @@ def dig(*args, netns=None):
     return r
 
 
-def replay_vector(transport, host, hexfile, netns):
-    """Sends a reference request (tests/data/vectors/*.hex) from `netns` over "udp" or "tcp" to
-    host:2641; returns the reply's RC, RequestId and values as parsed by handle_codec."""
+def json_from_netns(netns, code):
+    """Runs Python `code` inside `netns` with idpath_env as `e`, handle_codec as `hc` and json
+    imported; returns the JSON it printed."""
     here = os.path.dirname(os.path.abspath(__file__))
-    code = (f"import sys; sys.path.insert(0, {here!r}); import idpath_env as e, handle_codec as hc, json;"
-            f"req = bytes.fromhex(open({hexfile!r}).read().strip());"
-            f"r = e.udp_exchange({host!r}, 2641, req) if {transport!r} == 'udp' else [e.tcp_exchange({host!r}, 2641, req)];"
-            "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]);"
-            "print(json.dumps(dict(rc=m['rc'], rid=hc.parse_envelope(r[0])['request_id'],"
-            " values=[(v['index'], v['type'], v['data'].hex()) for v in m.get('values', [])])))")
-    out = subprocess.run(netns_prefix(netns) + [sys.executable, "-c", code],
+    prelude = f"import sys, json; sys.path.insert(0, {here!r}); import idpath_env as e, handle_codec as hc;"
+    out = subprocess.run(netns_prefix(netns) + [sys.executable, "-c", prelude + code],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+def replay_vector(transport, host, hexfile, netns):
+    """Sends a reference request (tests/data/vectors/*.hex) from `netns` over "udp" or "tcp" to
+    host:2641; returns the reply's RC, RequestId and values as parsed by handle_codec."""
+    return json_from_netns(netns, (
+        f"req = bytes.fromhex(open({hexfile!r}).read().strip());"
+        f"r = e.udp_exchange({host!r}, 2641, req) if {transport!r} == 'udp' else [e.tcp_exchange({host!r}, 2641, req)];"
+        "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]);"
+        "print(json.dumps(dict(rc=m['rc'], rid=hc.parse_envelope(r[0])['request_id'],"
+        " values=[(v['index'], v['type'], v['data'].hex()) for v in m.get('values', [])])))"))

@@ -13,12 +13,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 
 from harness import Skip, main
 from hierarchy import B2_HANDLES, Hierarchy, expect_resolution_logged, java_server_number, record, url
-from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml, veth_pair
+from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml, json_from_netns, veth_pair
 
 SRV, CLI = "idprd-srv", "idprd-cli"
 SRV_IF, CLI_IF = "idprv0", "idprv1"
@@ -193,17 +192,12 @@ def datas(j):
 def ask_without_rec(handle):
     """A RESOLUTION request with CA and PO but not REC, from the client namespace; the reply's
     response code and values as handle_codec parses them."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    code = (f"import sys, json; sys.path.insert(0, {here!r}); import idpath_env as e, handle_codec as hc;"
-            f"req = hc.resolution_request({handle!r}, flags=hc.FLAG_CA | hc.FLAG_PO);"
-            f"r = e.udp_exchange({SRV4!r}, 2641, req, timeout=3.0);"
-            "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]) if r else None;"
-            "print(json.dumps(None if m is None else dict(rc=m['rc'], flags=m['flags'],"
-            " values=[v['data'].decode() for v in m.get('values', [])])))")
-    out = subprocess.run(["ip", "netns", "exec", CLI, sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    reply = json.loads(out.stdout)
+    reply = json_from_netns(CLI, (
+        f"req = hc.resolution_request({handle!r}, flags=hc.FLAG_CA | hc.FLAG_PO);"
+        f"r = e.udp_exchange({SRV4!r}, 2641, req, timeout=3.0);"
+        "m = hc.parse_message(hc.reassemble(r) if len(r) > 1 else r[0][20:]) if r else None;"
+        "print(json.dumps(None if m is None else dict(rc=m['rc'], flags=m['flags'],"
+        " values=[v['data'].decode() for v in m.get('values', [])])))"))
     assert reply is not None, f"no reply to {handle} without REC"
     return reply
 

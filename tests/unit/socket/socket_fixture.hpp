@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,6 +27,20 @@
 #include "drivers/socket/request.hpp"
 
 namespace idpath::test {
+
+/// Polls `pred` until it holds or `limit` passes (the server threads update counters and
+/// connections asynchronously).
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit = std::chrono::milliseconds(3000))
+{
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > end)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
 
 inline wire::HandleValue value(std::uint32_t index, std::string type, std::string data)
 {

@@ -23,20 +23,10 @@ namespace idpath::socket {
 namespace {
 
 using test::decode_answer;
+using test::eventually;
 using test::make_request;
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 3000ms)
-{
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
 
 /// Reads exactly `n` octets from the (non-blocking) socket within 2 s.
 bool read_exactly(int fd, std::uint8_t* out, std::size_t n)

@@ -16,22 +16,10 @@ namespace idpath::socket {
 namespace {
 
 using test::decode_answer;
+using test::eventually;
 using test::make_request;
 using namespace std::chrono_literals;
 
-/// Polls `pred` until it holds or `limit` passes (the server thread updates counters
-/// asynchronously).
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 2000ms)
-{
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
 
 /// True when the server closes `fd` (EOF or reset) within `ms`; data before that is discarded.
 bool closed_within(int fd, int ms)
