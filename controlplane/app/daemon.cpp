@@ -217,6 +217,7 @@ Result<bool, std::string> Daemon::start()
         to.listen = cfg_.service.tcp;
         to.max_connections = cfg_.service.tcp_max_connections;
         to.idle_timeout_ms = cfg_.service.tcp_idle_timeout_ms;
+        to.punt_timeout_ms = cfg_.service.tcp_punt_timeout_ms;
         to.reclaimer = reclaimer_.get();
         if (mirror_)
             to.query_log = mirror_->add_source("tcp");

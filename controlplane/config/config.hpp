@@ -50,6 +50,7 @@ struct Config {
         std::uint32_t expiration_seconds = 43200;
         unsigned tcp_max_connections = 1024;
         std::uint32_t tcp_idle_timeout_ms = 30000;
+        std::uint32_t tcp_punt_timeout_ms = 10000;
 
         Service();
     } service;

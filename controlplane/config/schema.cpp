@@ -358,6 +358,13 @@ const std::array kSchema{
         "A TCP connection that completes no request within this time is closed.",
         UnsignedField{[](Config& c) -> std::uint32_t& { return c.service.tcp_idle_timeout_ms; }}},
     KeySpec{
+        "service.tcp_punt_timeout_ms", ValueKind::Unsigned, 100, 600000, false, Reload::InitOnly,
+        "integer (ms)", "10000",
+        "Recursive role: a TCP connection whose request went to a resolver thread is closed if no "
+        "answer comes within this time. Keep it above one upstream question's worst case "
+        "(recursion.udp_tries x udp_timeout_ms + tcp_timeout_ms). docs/recursion.md.",
+        UnsignedField{[](Config& c) -> std::uint32_t& { return c.service.tcp_punt_timeout_ms; }}},
+    KeySpec{
         "site", ValueKind::Site, 0, 0, false, Reload::Reloadable, "site mapping",
         "(absent: GET_SITE_INFO is not supported)",
         "This node's HS_SITE: answers GET_SITE_INFO, and `primary` sets the AT flag on answers. "

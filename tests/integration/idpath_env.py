@@ -113,13 +113,14 @@ class Daemon:
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
                  extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None,
                  snapshot_interval=None, journal=None, role="authoritative",
-                 homed=("88.100.1", "88.200.7")):
+                 homed=("88.100.1", "88.200.7"), service_extra=""):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
         which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
         sets data.snapshot (a path; relative ones are inside the daemon's temp dir), and
         `snapshot_interval` data.snapshot_interval_seconds, and `journal` data.journal (as
         `snapshot`). `role` is node.role; `data=""` loads no identifier file (a mirror's table
-        comes from its upstream) and `homed` is data.homed_prefixes."""
+        comes from its upstream) and `homed` is data.homed_prefixes. `service_extra` is more
+        lines of the service section ("  key: value\n" each)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
@@ -142,7 +143,7 @@ service:
   udp: {json.dumps(list(udp))}
   tcp: {json.dumps(list(tcp))}
   max_udp_datagrams: {max_udp_datagrams}
-{SITE_YAML}data:
+{service_extra}{SITE_YAML}data:
   homed_prefixes: {json.dumps(list(homed))}
   identifier_files: {files}
 {snapshot_yaml}admin:

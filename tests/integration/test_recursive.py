@@ -10,6 +10,7 @@ import os
 import socket
 import time
 
+from handle_codec import resolution_request
 from harness import main
 from idpath_env import Daemon, dig, file_sink_yaml
 from hierarchy import B2_HANDLES, V4, Hierarchy, expect_resolution_logged, java_server_number, record, site, url
@@ -271,6 +272,34 @@ def test_stats_and_status(env):
     assert status["node"]["role"] == "recursive"
     assert status["policy"]["recursive"] is True and status["policy"]["primary"] is False
     assert status["recursion"]["answered"] >= 1
+
+
+def test_tcp_punt_timeout_closes_the_waiting_connection(env):
+    """service.tcp_punt_timeout_ms: a TCP client whose miss waits on an upstream that never answers
+    (a UDP socket nobody reads, a TCP listener that never accepts) loses its connection after the
+    configured time, and the close is counted."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((V4, 0))
+    port = udp.getsockname()[1]
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind((V4, port))
+    tcp.listen(8)
+    d = Daemon(udp=(V4 + ":0",), tcp=(V4 + ":0",), data="", homed=(), role="recursive",
+               service_extra="  tcp_punt_timeout_ms: 300\n",
+               extra=f"recursion:\n  roots: [\"{V4}:{port}\"]\n  udp_timeout_ms: 5000\n  udp_tries: 1\n")
+    d.start()
+    try:
+        with socket.create_connection((V4, d.ports("tcp", socket.AF_INET)), timeout=5) as c:
+            c.sendall(resolution_request("88.100.1/black-hole"))
+            started = time.monotonic()
+            assert c.recv(4096) == b"", "the connection should close without an answer"
+            waited = time.monotonic() - started
+        assert 0.2 <= waited < 4.0, waited
+        assert d.ctl_json("stats")["tcp_connections"]["closed_punt_timeout"] == 1
+    finally:
+        assert d.stop() == 0
+        udp.close()
+        tcp.close()
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ TEST_F(ConfigTest, MinimalConfigTakesEveryDefault)
     EXPECT_EQ(c.service.expiration_seconds, 43200u);
     EXPECT_EQ(c.service.tcp_max_connections, 1024u);
     EXPECT_EQ(c.service.tcp_idle_timeout_ms, 30000u);
+    EXPECT_EQ(c.service.tcp_punt_timeout_ms, 10000u);
     EXPECT_FALSE(c.site.configured);
     EXPECT_TRUE(c.data.homed_prefixes.empty());
     EXPECT_TRUE(c.data.identifier_files.empty());
@@ -119,6 +120,7 @@ service:
   expiration_seconds: 60
   tcp_max_connections: 1000000
   tcp_idle_timeout_ms: 100
+  tcp_punt_timeout_ms: 250
 site:
   serial: 7
   primary: false
@@ -146,6 +148,7 @@ admin:
     EXPECT_EQ(c.service.expiration_seconds, 60u);
     EXPECT_EQ(c.service.tcp_max_connections, 1000000u);
     EXPECT_EQ(c.service.tcp_idle_timeout_ms, 100u);
+    EXPECT_EQ(c.service.tcp_punt_timeout_ms, 250u);
     ASSERT_TRUE(c.site.configured);
     EXPECT_EQ(c.site.info.serial, 7);
     EXPECT_EQ(c.site.info.primary_mask, wire::site::kMultiPrimaryMask);
@@ -184,6 +187,7 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"service.expiration_seconds", 60, 604800},
         {"service.tcp_max_connections", 1, 1000000},
         {"service.tcp_idle_timeout_ms", 100, 3600000},
+        {"service.tcp_punt_timeout_ms", 100, 600000},
         {"data.snapshot_interval_seconds", 0, 604800},
         {"dataplane.memory_mb", 64, 1048576},
         {"dataplane.rx_ring", 64, 16384},
