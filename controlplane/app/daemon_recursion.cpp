@@ -61,11 +61,15 @@ void Daemon::start_recursion()
     o.engine.answer_cache_entries = rc.cache_entries;
     o.threads = rc.threads;
     o.max_cached = rc.cache_entries;
-    // The resolver threads' answers are queries answered too: each thread is a log source.
+    // The resolver threads' answers are queries answered too: each thread is a log source, and
+    // a probe source for the replies to requests a serving thread's probe sampled.
     if (mirror_)
-        for (unsigned i = 0; i < std::max(1u, rc.threads); ++i)
+        for (unsigned i = 0; i < std::max(1u, rc.threads); ++i) {
             o.query_logs.push_back(mirror_->add_source("resolver-" + std::to_string(i)));
+            o.probes.push_back(mirror_->add_probe_source("resolver-" + std::to_string(i)));
+        }
     const std::vector<querylog::Target> logs = o.query_logs;
+    const std::vector<querylog::ProbeTarget> probes = o.probes;
     std::vector<MissChannel*> channels;
     for (const auto& c : miss_channels_)
         channels.push_back(c.get());
@@ -73,8 +77,10 @@ void Daemon::start_recursion()
     port.insert = [this](const std::vector<CacheEntry>& e) { return cache_insert(e); };
     port.erase = [this](const std::vector<std::string>& k) { return cache_erase(k); };
     recursion_ = std::make_unique<RecursionService>(std::move(o), std::move(channels), *policy_owner_, std::move(port));
-    for (std::size_t i = 0; i < logs.size(); ++i)
+    for (std::size_t i = 0; i < logs.size(); ++i) {
         mirror_->set_source_stats(logs[i], recursion_->query_log_stats(i));
+        mirror_->set_probe_stats(probes[i], recursion_->probe_stats(i));
+    }
     preload_prefix_routes();
     recursion_->start();
     std::string roots;

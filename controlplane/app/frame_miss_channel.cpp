@@ -14,7 +14,7 @@ MissChannel::Served FrameMissChannel::serve_one(Handler& handler)
     thread_local const std::unique_ptr<worker::FrameMiss> miss = std::make_unique<worker::FrameMiss>();
     if (!queues_.misses.take(*miss))
         return Served::None;
-    const Punted p{miss->payload(), worker::frame_peer(miss->view), miss->rx_ns};
+    const Punted p{miss->payload(), worker::frame_peer(miss->view), miss->rx_ns, miss->probed};
     const ByteSpan reply = handler.reply(p);
     if (reply.size() < wire::kEnvelopeSize) {
         handler.sent(p, 0);
@@ -23,6 +23,7 @@ MissChannel::Served FrameMissChannel::serve_one(Handler& handler)
     const ByteSpan message = reply.subspan(wire::kEnvelopeSize);
     const std::uint32_t count = wire::datagram_count(message.size());
     const std::span<const std::uint8_t, wire::kEnvelopeSize> base(reply.data(), wire::kEnvelopeSize);
+    querylog::Probe* probe = p.probed ? handler.probe() : nullptr;
     const bool given = queues_.replies.give(count, [&](std::size_t k, worker::ReplyFrame& slot) {
         ByteSpan datagram = reply;
         std::array<std::uint8_t, wire::kMaxUdpDatagram> cut;
@@ -38,6 +39,10 @@ MissChannel::Served FrameMissChannel::serve_one(Handler& handler)
         // 0 (a reply that does not fit a frame) is sent as nothing, and counted by the worker.
         slot.length = static_cast<std::uint16_t>(
             worker::punt_reply_frame(*miss, datagram, id, {slot.frame.data(), slot.frame.size()}));
+        // The frame exactly as the worker will transmit it (it only copies it into a buffer).
+        if (probe != nullptr && slot.length != 0)
+            probe->capture(0, querylog::ProbeDirection::Response, querylog::ProbeLink::Ethernet,
+                           {slot.frame.data(), slot.length});
     });
     handler.sent(p, given ? count : 0);
     return given ? Served::Replied : Served::SendFailed;

@@ -9,6 +9,7 @@
 
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/querylog/fill.hpp"
+#include "dataplane/querylog/probe.hpp"
 
 namespace idpath::app {
 
@@ -17,6 +18,7 @@ struct Punted {
     ByteSpan request;      // envelope + message (one UDP datagram, or one TCP frame)
     querylog::Peer peer;   // both ends, as the serving thread logged them
     std::uint64_t rx_ns;   // its arrival (realtime ns), 0 when the serving thread logs nothing
+    bool probed = false;   // the serving thread's probe captured the request: capture the reply
 };
 
 class MissChannel {
@@ -35,6 +37,10 @@ public:
         virtual ByteSpan reply(const Punted& p) = 0;
         /// After the reply went (`datagrams` of it handed to the transport; 0: none).
         virtual void sent(const Punted& p, std::uint32_t datagrams) = 0;
+        /// This resolver thread's probe, or null when probe mode is off. The channel copies
+        /// each datagram of a probed request's reply into it as it hands the datagram on;
+        /// sent() publishes them.
+        virtual querylog::Probe* probe() = 0;
 
     protected:
         ~Handler() = default;

@@ -46,12 +46,19 @@ RecursionService::RecursionService(RecursionServiceOptions options, std::vector<
     for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
         const querylog::Target t = i < options_.query_logs.size() ? options_.query_logs[i] : querylog::Target{};
         logs_.push_back(std::make_unique<querylog::QueryLog>(t.ring, t.source, t.heartbeat_ns));
+        probes_.push_back(std::make_unique<querylog::Probe>(
+            i < options_.probes.size() ? options_.probes[i] : querylog::ProbeTarget{}));
     }
 }
 
 const querylog::QueryLogStats* RecursionService::query_log_stats(std::size_t i) const
 {
     return i < logs_.size() ? &logs_[i]->stats() : nullptr;
+}
+
+const querylog::ProbeStats* RecursionService::probe_stats(std::size_t i) const
+{
+    return i < probes_.size() ? &probes_[i]->stats() : nullptr;
 }
 
 RecursionService::~RecursionService()
@@ -65,7 +72,7 @@ void RecursionService::start()
     for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
         threads_.emplace_back([this, i] {
             pthread_setname_np(pthread_self(), ("idpath-rec" + std::to_string(i)).substr(0, 15).c_str());
-            run_resolver(*logs_[i]);
+            run_resolver(*logs_[i], *probes_[i]);
         });
     maintenance_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "idpath-reccache");
@@ -96,11 +103,12 @@ void RecursionService::set_policy(resolve::Policy policy)
     policy_ = std::move(next);
 }
 
-/// One resolver thread's side of serve_one(): the reply, then its query-log record.
+/// One resolver thread's side of serve_one(): the reply, then its query-log record and the
+/// probe's copies of it.
 class RecursionService::Handler final : public MissChannel::Handler {
 public:
-    Handler(RecursionService& service, querylog::QueryLog& log)
-        : service_(service), log_(log), out_(resolve::kReplyBufferSize)
+    Handler(RecursionService& service, querylog::QueryLog& log, querylog::Probe& probe)
+        : service_(service), log_(log), probe_(probe), out_(resolve::kReplyBufferSize)
     {
     }
 
@@ -110,11 +118,16 @@ public:
         return service_.answer(p.request, out_, outcome_);
     }
 
+    querylog::Probe* probe() override { return probe_.enabled() ? &probe_ : nullptr; }
+
     void sent(const Punted& p, std::uint32_t datagrams) override
     {
+        const std::uint64_t now = log_.enabled() || probe_.enabled() ? querylog::realtime_ns() : 0;
+        // The replies it captured left now (a DPDK worker transmits them at its next poll).
+        if (probe_.enabled() && p.probed)
+            probe_.end_burst(now);
         if (!log_.enabled() || outcome_.opcode == 0)
             return; // logging off, or an unreadable request (the serving thread logged it)
-        const std::uint64_t now = querylog::realtime_ns();
         querylog::Record* r = log_.begin_query(p.rx_ns != 0 ? p.rx_ns : now);
         if (r == nullptr)
             return;
@@ -126,13 +139,14 @@ public:
 private:
     RecursionService& service_;
     querylog::QueryLog& log_;
+    querylog::Probe& probe_;
     std::vector<std::uint8_t> out_; // up to 256 KiB, once per thread
     resolve::Outcome outcome_;
 };
 
-void RecursionService::run_resolver(querylog::QueryLog& log)
+void RecursionService::run_resolver(querylog::QueryLog& log, querylog::Probe& probe)
 {
-    Handler handler(*this, log);
+    Handler handler(*this, log, probe);
     while (!stopping_.load(std::memory_order_acquire)) {
         bool any = false;
         for (MissChannel* channel : channels_)

@@ -56,6 +56,10 @@ struct RecursionServiceOptions {
     /// Query log: one target per resolver thread (the log mirror's sources), each recording the
     /// answers that thread sent, action Resolved. Empty (or short): those threads log nothing.
     std::vector<querylog::Target> query_logs;
+    /// Probe mode: one target per resolver thread (the probe writer's sources), each capturing
+    /// the replies that thread sent to requests a serving thread's probe sampled. Empty (or
+    /// short): those replies are not captured.
+    std::vector<querylog::ProbeTarget> probes;
 };
 
 class RecursionService {
@@ -78,11 +82,13 @@ public:
     std::string stats_json() const;
     /// Resolver thread `i`'s query-log counters (the log mirror's loss accounting).
     const querylog::QueryLogStats* query_log_stats(std::size_t i) const;
+    /// Resolver thread `i`'s probe counters.
+    const querylog::ProbeStats* probe_stats(std::size_t i) const;
     recursion::Recursor& engine() noexcept { return engine_; }
 
 private:
     class Handler;
-    void run_resolver(querylog::QueryLog& log);
+    void run_resolver(querylog::QueryLog& log, querylog::Probe& probe);
     void run_maintenance();
     /// The reply to one punted request, in `out`, and what the hot path's resolver made of it
     /// (`outcome`); empty for an unreadable one.
@@ -97,6 +103,7 @@ private:
     std::shared_ptr<const resolve::Policy> policy_;
 
     std::vector<std::unique_ptr<querylog::QueryLog>> logs_; // one per resolver thread
+    std::vector<std::unique_ptr<querylog::Probe>> probes_;  // one per resolver thread
 
     std::atomic<bool> stopping_{false};
     std::vector<std::thread> threads_;

@@ -13,9 +13,22 @@ namespace idpath::app {
 
 namespace {
 
-/// Sends `reply` to the miss's client, cut into datagrams as the serving threads cut theirs;
-/// returns how many went (0: the first failed, and so the reply as a whole).
-std::uint32_t send_reply(const socket::Miss& miss, ByteSpan reply)
+/// The reply's two ends for a probe capture: from the address the request went to.
+querylog::ProbeUdpPeers reply_peers(const querylog::Peer& peer) noexcept
+{
+    querylog::ProbeUdpPeers p;
+    p.src = peer.server;
+    p.src_port = peer.server_port;
+    p.dst = peer.client;
+    p.dst_port = peer.client_port;
+    p.ipv4 = peer.family == 4;
+    return p;
+}
+
+/// Sends `reply` to the miss's client, cut into datagrams as the serving threads cut theirs,
+/// copying each datagram sent into `probe` (null: none); returns how many went (0: the first
+/// failed, and so the reply as a whole).
+std::uint32_t send_reply(const socket::Miss& miss, ByteSpan reply, querylog::Probe* probe)
 {
     msghdr h{};
     h.msg_name = const_cast<sockaddr_storage*>(&miss.client);
@@ -48,6 +61,12 @@ std::uint32_t send_reply(const socket::Miss& miss, ByteSpan reply)
         while (n < 0 && errno == EINTR);
         if (n < 0)
             return k;
+        if (probe != nullptr)
+            querylog::capture_udp(*probe, 0, querylog::ProbeDirection::Response, reply_peers(miss.peer),
+                                  {static_cast<const std::uint8_t*>(iov[0].iov_base), iov[0].iov_len},
+                                  h.msg_iovlen == 2 ? ByteSpan{static_cast<const std::uint8_t*>(iov[1].iov_base),
+                                                               iov[1].iov_len}
+                                                    : ByteSpan{});
     }
     return count;
 }
@@ -60,13 +79,13 @@ MissChannel::Served SocketMissChannel::serve_one(Handler& handler)
     thread_local const std::unique_ptr<socket::Miss> miss = std::make_unique<socket::Miss>();
     if (!ring_.take(*miss))
         return Served::None;
-    const Punted p{{miss->payload.data(), miss->length}, miss->peer, miss->rx_ns};
+    const Punted p{{miss->payload.data(), miss->length}, miss->peer, miss->rx_ns, miss->probed};
     const ByteSpan reply = handler.reply(p);
     if (reply.size() < wire::kEnvelopeSize) {
         handler.sent(p, 0);
         return Served::Silent;
     }
-    const std::uint32_t datagrams = send_reply(*miss, reply);
+    const std::uint32_t datagrams = send_reply(*miss, reply, p.probed ? handler.probe() : nullptr);
     handler.sent(p, datagrams);
     return datagrams == wire::datagram_count(reply.size() - wire::kEnvelopeSize) ? Served::Replied
                                                                                  : Served::SendFailed;

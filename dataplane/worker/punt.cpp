@@ -29,7 +29,7 @@ querylog::Peer frame_peer(const packet::PacketView& view) noexcept
 }
 
 bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view,
-                     std::uint64_t rx_ns) noexcept
+                     std::uint64_t rx_ns, bool probed) noexcept
 {
     if (frame.size() > out.frame.size())
         return false;
@@ -38,6 +38,7 @@ bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& v
     out.view = view;
     out.view.payload = {};
     out.rx_ns = rx_ns;
+    out.probed = probed;
     return true;
 }
 

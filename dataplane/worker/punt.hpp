@@ -32,6 +32,8 @@ struct FrameMiss {
     /// resolver thread's record of the answer.
     std::uint64_t rx_ns = 0;
     std::uint16_t length = 0;
+    /// The worker's probe sampled the request: the resolver thread captures the reply too.
+    bool probed = false;
     std::array<std::uint8_t, kMaxPuntFrame> frame;
 
     /// The Handle datagram (envelope + message), inside `frame`.
@@ -60,7 +62,7 @@ querylog::Peer frame_peer(const packet::PacketView& view) noexcept;
 /// Copies the HandleRequest `frame` and its `view` into `out`; false (nothing written) when the
 /// frame is larger than kMaxPuntFrame.
 bool fill_frame_miss(FrameMiss& out, ByteSpan frame, const packet::PacketView& view,
-                     std::uint64_t rx_ns = 0) noexcept;
+                     std::uint64_t rx_ns = 0, bool probed = false) noexcept;
 
 /// The UDP frame of datagram `k` of the reply `payload` (one datagram: envelope + message as it
 /// goes on the wire, cut by the caller as the serving path cuts) to `miss`, into `out`: the

@@ -317,7 +317,7 @@ private:
         if (log_ != nullptr && reply.outcome != nullptr)
             logged = log_query(view, *reply.outcome, reply.datagrams);
         if (reply.punt) {
-            punt(ref, view);
+            punt(ref, view, probed);
             return;
         }
         const std::uint32_t staged = stage_reply(ref, view, reply);
@@ -411,8 +411,9 @@ private:
     void drop(const PacketRef& ref) noexcept { drop_[drop_count_++] = ref; }
 
     /// Copies a miss into the outbox (published once per burst) and frees its buffer; a full
-    /// outbox or an oversized frame loses it, counted.
-    void punt(const PacketRef& ref, const packet::PacketView& view) noexcept
+    /// outbox or an oversized frame loses it, counted. `probed`: the resolver thread captures
+    /// the reply (the worker never sees it as an answer of this burst).
+    void punt(const PacketRef& ref, const packet::PacketView& view, bool probed) noexcept
     {
         FrameMiss* m = ref.length <= kMaxPuntFrame ? punt_->misses.claim() : nullptr;
         if (m == nullptr) {
@@ -420,7 +421,7 @@ private:
             drop(ref);
             return;
         }
-        fill_frame_miss(*m, {ref.data, ref.length}, view, rx_ns_); // fits: checked above
+        fill_frame_miss(*m, {ref.data, ref.length}, view, rx_ns_, probed); // fits: checked above
         ++punted_count_;
         drop(ref);
     }

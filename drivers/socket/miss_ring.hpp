@@ -34,6 +34,8 @@ struct Miss {
     /// 0 when the thread logs nothing): the resolver thread's record of the answer.
     querylog::Peer peer{};
     std::uint64_t rx_ns = 0;
+    /// The serving thread's probe sampled the request: the resolver thread captures the reply.
+    bool probed = false;
     std::uint32_t length = 0;
     std::array<std::uint8_t, kMaxPayload> payload;
 };

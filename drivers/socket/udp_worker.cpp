@@ -175,7 +175,7 @@ void UdpWorker::handle_batch(unsigned count) noexcept
         if (log_.enabled() && reply.outcome != nullptr)
             log_query(h, client, *reply.outcome, reply.empty() ? 0 : reply.datagrams, rx_ns);
         if (reply.punt) {
-            punt(slot, h, client, length, rx_ns);
+            punt(slot, h, client, length, rx_ns, probed);
             continue;
         }
         if (reply.empty())
@@ -283,7 +283,7 @@ void UdpWorker::prepare_reply_control(RxSlot& slot, const msghdr& received) noex
 }
 
 void UdpWorker::punt(RxSlot& slot, const msghdr& received, const wire::SourceKey& client, std::size_t length,
-                     std::uint64_t rx_ns) noexcept
+                     std::uint64_t rx_ns, bool probed) noexcept
 {
     Miss* m = misses_ != nullptr ? misses_->claim() : nullptr;
     if (m == nullptr || length > m->payload.size()) {
@@ -296,9 +296,10 @@ void UdpWorker::punt(RxSlot& slot, const msghdr& received, const wire::SourceKey
     std::memcpy(m->control.data(), slot.reply_control.data(), slot.reply_control_length);
     m->control_length = static_cast<std::uint32_t>(slot.reply_control_length);
     m->fd = fd_.get();
-    if (log_.enabled())
+    if (log_.enabled() || probed)
         m->peer = peer_of(received, client);
     m->rx_ns = rx_ns;
+    m->probed = probed;
     std::memcpy(m->payload.data(), slot.data.data(), length);
     m->length = static_cast<std::uint32_t>(length);
     misses_->push();

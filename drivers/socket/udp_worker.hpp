@@ -82,7 +82,7 @@ private:
     querylog::ProbeUdpPeers probe_peers(const msghdr& received, const wire::SourceKey& client) const noexcept;
     void queue(const RxSlot& to, ByteSpan head, ByteSpan tail) noexcept;
     void punt(RxSlot& slot, const msghdr& received, const wire::SourceKey& client, std::size_t length,
-              std::uint64_t rx_ns) noexcept;
+              std::uint64_t rx_ns, bool probed) noexcept;
     void flush() noexcept;
 
     UniqueFd fd_;

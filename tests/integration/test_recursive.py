@@ -11,7 +11,7 @@ import socket
 import time
 
 from handle_codec import resolution_request
-from harness import main
+from harness import Skip, main
 from idpath_env import Daemon, dig, file_sink_yaml
 from hierarchy import B2_HANDLES, V4, Hierarchy, expect_resolution_logged, java_server_number, record, site, url
 
@@ -300,6 +300,47 @@ def test_tcp_punt_timeout_closes_the_waiting_connection(env):
         assert d.stop() == 0
         udp.close()
         tcp.close()
+
+
+def test_probe_captures_the_resolvers_replies(env):
+    """mirror.probe on a recursive node: a miss's request is captured by the UDP thread that
+    punted it and its reply by the resolver thread that sent it, over IPv4 and IPv6, as a hit's
+    pair is; each reply goes to its request's client port with its RequestId."""
+    from test_probe import TSHARK, packets
+    if not os.access(TSHARK, os.X_OK):
+        raise Skip("tshark not installed")
+    probe_dir = os.path.join(env.dir, "probe")
+    d = Daemon(udp=(V4 + ":0", "[::1]:0"), tcp=(V4 + ":0",), data="", homed=(), role="recursive",
+               extra=f"recursion:\n  roots: [\"{env.root()}\"]\n  udp_timeout_ms: 500\n  udp_tries: 1\n"
+                     f"mirror:\n  probe:\n    directory: {json.dumps(probe_dir)}\n")
+    d.start()
+    try:
+        ports = {}
+        for handle, host, family in (("88.100.1/abc", V4, socket.AF_INET), ("88.100.1/multi", "::1", socket.AF_INET6),
+                                     ("88.100.1/abc", V4, socket.AF_INET)):  # the last one a hit
+            ports[family] = d.ports("udp", family)
+            r = dig("@" + host, "-p", str(ports[family]), "--timeout", "3000", "--tries", "1", "--json", handle)
+            assert json.loads(r.stdout)["response_code"] == 1, r.stdout
+        rec = d.ctl_json("stats")["recursion"]
+        assert rec["punted"] == 2 and rec["answered"] == 2, rec
+        probe = d.ctl_json("mirror")["probe"]
+    finally:
+        assert d.stop() == 0
+    assert probe["lost"] == 0 and probe["write_errors"] == 0, probe
+    pk = packets(probe_dir)
+    reqs = [p for p in pk if p["frame.packet_flags_direction"] == "0x00000001"]
+    resps = [p for p in pk if p["frame.packet_flags_direction"] == "0x00000002"]
+    assert len(reqs) == 3 and len(resps) == 3, pk
+    for q in reqs:
+        v6 = q["ipv6.src"] != ""
+        key = "ipv6" if v6 else "ip"
+        answer = [p for p in resps if p["udp.dstport"] == q["udp.srcport"] and p[key + ".dst"] == q[key + ".src"]
+                  and bytes.fromhex(p["udp.payload"])[8:12] == bytes.fromhex(q["udp.payload"])[8:12]]
+        assert len(answer) == 1, (q, resps)
+        a = answer[0]
+        assert a["udp.srcport"] == str(ports[socket.AF_INET6 if v6 else socket.AF_INET]), a
+        assert a["udp.checksum.status"] == "1", a
+        assert int.from_bytes(bytes.fromhex(a["udp.payload"])[24:28], "big") == 1, a  # RC_SUCCESS
 
 
 if __name__ == "__main__":

@@ -50,31 +50,49 @@ void expect_cut_of(const std::vector<std::vector<std::uint8_t>>& datagrams, cons
     EXPECT_TRUE(std::equal(joined.begin(), joined.end(), reply.begin() + wire::kEnvelopeSize, reply.end()));
 }
 
+/// What a probe ring holds, oldest first (the ring is left empty).
+std::vector<querylog::ProbeSlot> drained(querylog::ProbeRing& ring)
+{
+    const auto r = ring.peek();
+    std::vector<querylog::ProbeSlot> out(r.first.begin(), r.first.end());
+    out.insert(out.end(), r.second.begin(), r.second.end());
+    ring.release(r.size());
+    return out;
+}
+
+std::vector<std::uint8_t> bytes_of(const querylog::ProbeSlot& s)
+{
+    return {s.data.begin(), s.data.begin() + s.length};
+}
+
 // ---- frames, for a DPDK worker ----
 
 struct FrameChannelTest : ::testing::Test {
     FrameChannelTest() : queues(8, 8), channel(queues) {}
 
-    /// Punts `request` as a worker would, over IPv4 or IPv6.
-    void punt(const std::vector<std::uint8_t>& request, bool ipv6)
+    /// Punts `request` as a worker would, over IPv4 or IPv6; `probed` as its probe sampled it.
+    void punt(const std::vector<std::uint8_t>& request, bool ipv6, bool probed = false)
     {
         const auto frame = ipv6 ? worker::test::udp6_frame(request) : worker::test::udp4_frame(request);
         const packet::PacketView view = packet::classify(frame, packet::test::our_config());
         ASSERT_EQ(view.verdict, packet::Verdict::HandleRequest);
         worker::FrameMiss* m = queues.misses.claim();
         ASSERT_NE(m, nullptr);
-        ASSERT_TRUE(worker::fill_frame_miss(*m, frame, view, 1234));
+        ASSERT_TRUE(worker::fill_frame_miss(*m, frame, view, 1234, probed));
         queues.misses.push();
     }
 
-    /// The inbox's frames, each checked from the client's side; their UDP payloads.
-    std::vector<std::vector<std::uint8_t>> sent(bool ipv6)
+    /// The inbox's frames, each checked from the client's side; their UDP payloads (or, with
+    /// `frames`, the whole frames).
+    std::vector<std::vector<std::uint8_t>> sent(bool ipv6, std::vector<std::vector<std::uint8_t>>* frames = nullptr)
     {
         std::vector<std::vector<std::uint8_t>> out;
         const auto r = queues.replies.peek();
         for (std::size_t i = 0; i < r.size(); ++i) {
             const worker::ReplyFrame& f = i < r.first.size() ? r.first[i] : r.second[i - r.first.size()];
             const std::vector<std::uint8_t> frame(f.frame.begin(), f.frame.begin() + f.length);
+            if (frames != nullptr)
+                frames->push_back(frame);
             const packet::PacketView v = packet::classify(frame, packet::test::client_config());
             EXPECT_EQ(v.verdict, packet::Verdict::HandleRequest) << packet::to_string(v.reason);
             EXPECT_EQ(v.family, ipv6 ? packet::L3Family::Ipv6 : packet::L3Family::Ipv4);
@@ -143,6 +161,35 @@ TEST_F(FrameChannelTest, NoReplyIsSilent)
     EXPECT_EQ(queues.replies.peek().size(), 0u);
 }
 
+TEST_F(FrameChannelTest, AProbedRequestsReplyIsCapturedFrameByFrame)
+{
+    querylog::ProbeRing ring(16);
+    querylog::Probe probe(querylog::ProbeTarget{&ring, 5, 1, querylog::kProbeSnapMax});
+    for (const bool probed : {true, false}) {
+        punt(std::vector<std::uint8_t>(40, 7), true, probed);
+        Scripted handler(reply_of(1200)); // three frames
+        handler.capture = &probe;
+        EXPECT_EQ(channel.serve_one(handler), MissChannelServed::Replied);
+        EXPECT_EQ(handler.probed, probed);
+        probe.end_burst(77); // the resolver's handler publishes in sent()
+        std::vector<std::vector<std::uint8_t>> frames;
+        sent(true, &frames);
+        const auto got = drained(ring);
+        if (!probed) {
+            EXPECT_TRUE(got.empty());
+            continue;
+        }
+        ASSERT_EQ(got.size(), frames.size());
+        for (std::size_t k = 0; k < got.size(); ++k) {
+            EXPECT_EQ(bytes_of(got[k]), frames[k]) << k; // the frame the worker transmits
+            EXPECT_EQ(got[k].direction, querylog::ProbeDirection::Response);
+            EXPECT_EQ(got[k].link, querylog::ProbeLink::Ethernet);
+            EXPECT_EQ(got[k].source, 5u);
+            EXPECT_EQ(got[k].time_ns, 77u);
+        }
+    }
+}
+
 // ---- sendmsg, for a UDP serving thread ----
 
 struct Fd {
@@ -204,6 +251,55 @@ TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
     }
     Scripted idle;
     EXPECT_EQ(channel.serve_one(idle), MissChannelServed::None);
+}
+
+TEST(SocketMissChannel, AProbedRequestsReplyIsCapturedAsTheIpPacketsSent)
+{
+    const Fd server(::socket(AF_INET, SOCK_DGRAM, 0));
+    const Fd client(::socket(AF_INET, SOCK_DGRAM, 0));
+    const sockaddr_in server_address = bound_loopback(server.fd);
+    const sockaddr_in client_address = bound_loopback(client.fd);
+    socket::MissRing ring(4);
+    SocketMissChannel channel(ring);
+    querylog::ProbeRing probe_ring(16);
+    querylog::Probe probe(querylog::ProbeTarget{&probe_ring, 2, 1, querylog::kProbeSnapMax});
+    socket::Miss* m = ring.claim();
+    ASSERT_NE(m, nullptr);
+    std::memcpy(&m->client, &client_address, sizeof client_address);
+    m->client_length = sizeof client_address;
+    m->control_length = 0;
+    m->fd = server.fd;
+    m->length = 40;
+    m->probed = true;
+    m->peer.family = 4;
+    m->peer.client = packet::map_ipv4(reinterpret_cast<const std::uint8_t*>(&client_address.sin_addr));
+    m->peer.server = packet::map_ipv4(reinterpret_cast<const std::uint8_t*>(&server_address.sin_addr));
+    m->peer.client_port = ntohs(client_address.sin_port);
+    m->peer.server_port = ntohs(server_address.sin_port);
+    ring.push();
+    const auto reply = reply_of(1000); // three datagrams
+    Scripted handler(reply);
+    handler.capture = &probe;
+    ASSERT_EQ(channel.serve_one(handler), MissChannelServed::Replied);
+    EXPECT_TRUE(handler.probed);
+    probe.end_burst(88);
+    const auto got = drained(probe_ring);
+    ASSERT_EQ(got.size(), 3u);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    for (const auto& slot : got) {
+        EXPECT_EQ(slot.direction, querylog::ProbeDirection::Response);
+        EXPECT_EQ(slot.link, querylog::ProbeLink::RawIp);
+        EXPECT_EQ(slot.time_ns, 88u);
+        const auto b = bytes_of(slot);
+        ASSERT_GE(b.size(), 28u);
+        EXPECT_EQ(b[0], 0x45); // IPv4, no options
+        EXPECT_EQ(std::memcmp(b.data() + 12, &server_address.sin_addr, 4), 0) << "from the server";
+        EXPECT_EQ(std::memcmp(b.data() + 16, &client_address.sin_addr, 4), 0) << "to the client";
+        EXPECT_EQ(load_be16(b.data() + 20), ntohs(server_address.sin_port));
+        EXPECT_EQ(load_be16(b.data() + 22), ntohs(client_address.sin_port));
+        payloads.emplace_back(b.begin() + 28, b.end());
+    }
+    expect_cut_of(payloads, reply);
 }
 
 TEST(SocketMissChannel, ASendErrorIsReported)

@@ -24,6 +24,7 @@ public:
         request.assign(p.request.begin(), p.request.end());
         peer = p.peer;
         rx_ns = p.rx_ns;
+        probed = p.probed;
         ++replies;
         return reply_;
     }
@@ -33,10 +34,13 @@ public:
         sent_datagrams = datagrams;
         ++sents;
     }
+    querylog::Probe* probe() override { return capture; }
 
     std::vector<std::uint8_t> request;
     querylog::Peer peer{};
     std::uint64_t rx_ns = 0;
+    bool probed = false;
+    querylog::Probe* capture = nullptr; // what probe() gives the channel
     std::uint32_t sent_datagrams = 99; // until sent() says
     int replies = 0, sents = 0;
 

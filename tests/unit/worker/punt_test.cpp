@@ -9,9 +9,10 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/querylog/probe.hpp"
 #include "dataplane/wire/message.hpp"
 #include "dataplane/worker/punt.hpp"
-#include "tests/unit/worker/worker_rig.hpp"
+#include "tests/unit/worker/watched_port.hpp"
 
 namespace idpath::worker::test {
 namespace {
@@ -110,6 +111,35 @@ TEST(WorkerPunt, AMissWithRecGoesToTheOutboxAndIsNotDropped)
     EXPECT_EQ(miss->view.family, packet::L3Family::Ipv4);
     EXPECT_TRUE(miss->view.payload.empty()); // nothing points into the worker's buffer
     EXPECT_FALSE(rig.queues.misses.take(*miss));
+}
+
+std::uint64_t probe_clock() noexcept
+{
+    return 42;
+}
+
+TEST(WorkerPunt, ASampledMissIsCapturedAndMarkedForTheResolversReply)
+{
+    // One request in two sampled: the first miss is probed, the second is not. The worker captures
+    // the request only; its reply is the resolver thread's to capture, told by FrameMiss::probed.
+    PuntRig rig;
+    querylog::ProbeRing ring(16);
+    querylog::Probe probe(querylog::ProbeTarget{&ring, 1, 2, querylog::kProbeSnapMax});
+    rig.worker.set_probe(&probe, &probe_clock);
+    const auto first = udp4_frame(request_payload("99.1/first"));
+    ASSERT_TRUE(rig.port.inject(first));
+    ASSERT_TRUE(rig.port.inject(udp4_frame(request_payload("99.1/second"))));
+    EXPECT_EQ(rig.poll(), 2u);
+    auto miss = std::make_unique<FrameMiss>();
+    ASSERT_TRUE(rig.queues.misses.take(*miss));
+    EXPECT_TRUE(miss->probed);
+    EXPECT_EQ(miss->rx_ns, 42u);
+    ASSERT_TRUE(rig.queues.misses.take(*miss));
+    EXPECT_FALSE(miss->probed);
+    const auto got = drain(ring);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].direction, querylog::ProbeDirection::Request);
+    EXPECT_EQ(std::vector<std::uint8_t>(got[0].data.begin(), got[0].data.begin() + got[0].length), first);
 }
 
 TEST(WorkerPunt, HitsAndRequestsWithoutRecAreAnsweredOnTheHotPath)
