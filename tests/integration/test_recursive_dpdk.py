@@ -7,7 +7,8 @@ IPv6 with idpath-dig (REC set); the lcore workers punt misses to the resolver th
 resolve upstream over kernel sockets and hand the finished reply frames back to the worker that
 transmits them. Checked: the answers (one- and multi-datagram, through a 303 referral and a
 hashed two-server site), the counters showing the punt path and then the table hits, the
-negative cache, and that a request without REC is answered from the table alone. Needs root;
+negative cache, that a request without REC is answered from the table alone, and that probe
+mode captures the resolver threads' reply frames. Needs root;
 skips only where idpathd was built without DPDK."""
 import json
 import os
@@ -64,7 +65,8 @@ class Env:
         # On net_af_packet service.udp must be []: the workers answer UDP 2641; TCP stays with
         # the kernel (on loopback here: unused).
         self.r = Daemon(udp=(), tcp=("127.0.0.1:0",), netns=SRV, data="", homed=(),
-                        role="recursive", extra=recursive_config(self.h.root()) + file_sink_yaml(self.logs))
+                        role="recursive", extra=recursive_config(self.h.root()) + file_sink_yaml(self.logs)
+                        + f"  probe:\n    directory: {json.dumps(os.path.join(self.h.dir, 'probe'))}\n")
         try:
             try:
                 self.r.start(timeout=30)
@@ -304,6 +306,19 @@ def test_09_counters_consistent(env):
     assert rec["punted"] == rec["resolved"], rec
     assert rec["send_errors"] == 0, rec
     assert s["punt_tx"] >= rec["punted"], s
+
+
+def test_10_probe_captured_every_reply_frame(env):
+    """mirror.probe (every request): each punted miss's reply frames were captured by the resolver
+    threads (sources resolver-N) as they handed them to the worker, so they match what the
+    workers transmitted from their inboxes; the requests by the lcore (source lcore-0)."""
+    s = env.snapshot()
+    probe = env.r.ctl_json("mirror")["probe"]
+    by = {src["name"]: src for src in probe["sources"]}
+    resolvers = sum(v["captured"] for k, v in by.items() if k.startswith("resolver-"))
+    assert resolvers == s["punt_tx"] > 0, (by, s)
+    assert by["lcore-0"]["captured"] >= s["requests"], (by, s)
+    assert probe["lost"] == 0 and probe["write_errors"] == 0, probe
 
 
 if __name__ == "__main__":
