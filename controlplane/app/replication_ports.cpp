@@ -66,6 +66,7 @@ std::uint64_t ReplicationPorts::last_txn()
 std::size_t ReplicationPorts::pieces()
 {
     const std::lock_guard lock(d_.mutex_);
+    // Shards are ranges of key_hash's top bits (layout::shard_index): the pieces SourcePort asks for.
     return d_.table_ ? d_.table_->shard_count() : 0;
 }
 
@@ -212,8 +213,12 @@ bool ReplicationPorts::dump_add(std::string_view handle, std::uint32_t count, By
         return false;
     auto values = wire::decode_values(encoded, count);
     if (!values || !staging_->add(handle, std::move(*values))) {
+        // Looked up only once add() refused: a resumed dump's upstream may resend what it sent
+        // before the break (SinkPort::dump_add).
+        if (values && staging_->contains(handle))
+            return true;
         ++staged_refused_;
-        log::warning("replication: dumped record refused (duplicate, malformed or beyond the table's limits): ",
+        log::warning("replication: dumped record refused (malformed or beyond the table's limits): ",
                      handle);
         return false;
     }

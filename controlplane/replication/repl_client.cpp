@@ -16,6 +16,7 @@
 #include "controlplane/log/log.hpp"
 #include "controlplane/replication/client_backoff.hpp"
 #include "controlplane/replication/client_round.hpp"
+#include "controlplane/replication/dump_order.hpp"
 #include "controlplane/replication/repl_state.hpp"
 #include "controlplane/replication/repl_stream.hpp"
 #include "dataplane/wire/constants.hpp"
@@ -33,6 +34,14 @@ namespace {
 /// transactions the batch is applied and the state advanced (a break after that resumes from
 /// the last applied id: the transactions are whole, only the pull is split).
 constexpr std::size_t kMaxBufferedTxns = 1'000'000;
+
+/// Resume requests for one broken dump before it starts over: each waits the normal backoff,
+/// and a stream that keeps breaking must not keep a staged table forever.
+constexpr int kMaxDumpResumes = 16;
+/// Resumed streams in a row that did not move the resume point before starting over: the
+/// upstream cannot resume from there (a 9.x primary whose storage cannot ends the stream after
+/// its header; one that resends from the start breaks at the same place again).
+constexpr int kMaxIdleResumes = 2;
 
 std::int64_t unix_now()
 {
@@ -54,6 +63,7 @@ const char* kind_name(FailureKind k)
 struct Counters {
     std::uint64_t rounds = 0;
     std::uint64_t dumps = 0;
+    std::uint64_t dump_resumes = 0;
     std::uint64_t txns_applied = 0;
     std::uint64_t records_refused = 0;
     std::uint64_t auth_failures = 0;
@@ -100,6 +110,27 @@ Result<void, RoundError> pump(client::Reply& reply, const ClientOptions& o, Deco
     }
 }
 
+/// A dump whose stream broke after records were staged (docs/replication.md, "Resuming a broken
+/// dump"): the sink keeps them, and the next round asks for what comes after the last one.
+struct PendingDump {
+    bool active = false; // records staged in the sink
+    DumpInfo first;      // the first response's position: the txn pull replays from there
+    bool have_info = false;
+    std::string last; // the last staged handle, or prefix handle once in the 02 part
+    std::uint32_t last_type = kResumeHandle;
+    std::uint64_t handles = 0, homed = 0, refused = 0;
+    int resumes = 0;      // resume requests sent for this dump
+    int idle_resumes = 0; // resumed streams in a row that did not move `last`
+};
+
+/// Whether a dump that failed with `e` may go on where it stopped: not after the upstream
+/// refused us (authentication, a response code) or our own side failed.
+bool resumable(const RoundError& e)
+{
+    return e.rc == 0 && (e.kind == FailureKind::Stream || e.kind == FailureKind::Timeout ||
+                         e.kind == FailureKind::Connect);
+}
+
 } // namespace
 
 struct ReplicationClient::Impl {
@@ -127,6 +158,7 @@ struct ReplicationClient::Impl {
     Clock::time_point next_attempt{};
     Counters counters;
 
+    PendingDump pending; // the round thread's only
     std::mt19937_64 rng{std::random_device{}()};
 
     void set_phase(const char* p)
@@ -164,66 +196,135 @@ struct ReplicationClient::Impl {
         return l;
     }
 
+    /// Drops a staged dump: the next dump starts from scratch.
+    void forget_dump(const std::string& why)
+    {
+        if (!pending.active)
+            return;
+        sink.dump_abort();
+        if (!why.empty())
+            log::warning("replication: dump from ", upstream_text, " starts over: ", why);
+        pending = PendingDump{};
+    }
+
+    /// A dump round that failed with `e`; `opened`: the stream had started; `from`: the resume
+    /// point the round began at.
+    void dump_failed(const RoundError& e, bool opened, const std::string& from, std::uint32_t from_type)
+    {
+        if (!pending.active)
+            return;
+        // Progress is a resume point that moved: an upstream resending from the start moves nothing.
+        if (opened && pending.resumes > 0)
+            pending.idle_resumes =
+                pending.last == from && pending.last_type == from_type ? pending.idle_resumes + 1 : 0;
+        if (!resumable(e))
+            forget_dump(e.message);
+        else if (pending.handles + pending.homed == 0)
+            forget_dump("");
+        else if (pending.resumes >= kMaxDumpResumes)
+            forget_dump(std::to_string(kMaxDumpResumes) + " resumes did not finish it");
+        else if (pending.idle_resumes >= kMaxIdleResumes)
+            forget_dump(std::to_string(kMaxIdleResumes) + " resumes in a row did not get past '" + pending.last + "'");
+    }
+
     Result<void, RoundError> dump()
     {
         set_phase("connecting");
+        const bool resuming = pending.active;
         DumpHandlesRequest req;
         req.shard = options.shard;
+        if (resuming) {
+            req.starting_point = pending.last;
+            req.starting_point_type = pending.last_type;
+            ++pending.resumes;
+            {
+                std::lock_guard lock(mutex);
+                ++counters.dump_resumes;
+            }
+            log::info("replication: resuming the dump from ", upstream_text, " after '", pending.last, "' (",
+                      pending.handles, " handles, ", pending.homed, " prefixes staged; resume ", pending.resumes,
+                      " of ", kMaxDumpResumes, ")");
+        }
+        const std::string from = pending.last;
+        const std::uint32_t from_type = pending.last_type;
         auto reply = client::authenticated_request(options, static_cast<std::uint32_t>(wire::OpCode::DumpHandles),
                                                    encode_dump_handles_request(req), true, round_cancel);
-        if (!reply)
+        if (!reply) {
+            dump_failed(reply.error(), false, from, from_type);
             return Err(reply.error());
+        }
         set_phase("dumping");
 
-        // Staged off the serving table from here: anything but the end record drops it.
-        sink.dump_begin();
+        // Staged off the serving table from here: only the end record commits it.
+        if (!resuming) {
+            sink.dump_begin();
+            pending = PendingDump{};
+            pending.active = true;
+        }
         DumpStreamDecoder dec(limits(*reply));
-        DumpInfo info;
-        bool have_info = false;
-        std::uint64_t handles = 0, homed = 0, refused = 0;
         auto on_item = [&](DumpItem& item) -> Result<bool, RoundError> {
             if (auto* h = std::get_if<DumpHandle>(&item)) {
-                ++handles;
+                ++pending.handles;
+                // A handle seen twice (an upstream that ignored the starting point) is staged once.
                 if (!sink.dump_add(h->handle, h->values.count, h->values.encoded))
-                    ++refused;
+                    ++pending.refused;
+                pending.last = std::move(h->handle);
+                pending.last_type = kResumeHandle;
             } else if (auto* p = std::get_if<DumpHomedPrefix>(&item)) {
-                ++homed;
+                ++pending.homed;
                 sink.dump_home(prefix_from_prefix_handle(p->prefix_handle));
+                pending.last = std::move(p->prefix_handle);
+                pending.last_type = kResumeNa;
             } else if (auto* i = std::get_if<DumpInfo>(&item)) {
-                info = *i;
-                have_info = true;
+                if (!resuming) {
+                    pending.first = *i;
+                    pending.have_info = true;
+                } else if (pending.have_info && i->last_txn_id < pending.first.last_txn_id) {
+                    // Only an upstream that ignored the starting point sends a position on a
+                    // resume; one behind the first means its journal went back (restored,
+                    // replaced), so what was staged may hold records it no longer has.
+                    const std::string why = "the upstream went back from txn " +
+                                            std::to_string(pending.first.last_txn_id) + " to " +
+                                            std::to_string(i->last_txn_id) + " between two parts of the dump";
+                    forget_dump(why);
+                    return Err(RoundError{FailureKind::Stream, why, 0});
+                }
+                // A later position is ignored: the pull replays from the first, the smallest.
             } else if (std::holds_alternative<DumpDone>(item)) {
                 return false;
             }
             return true;
         };
         if (auto r = pump<DumpStreamDecoder, DumpItem>(*reply, options, dec, on_item); !r) {
-            sink.dump_abort();
+            dump_failed(r.error(), true, from, from_type);
             return Err(r.error());
         }
         reply->stream.reset();
+        const PendingDump done = std::move(pending);
+        pending = PendingDump{};
         auto committed = sink.dump_commit();
         if (!committed) {
             sink.dump_abort();
             return Err(RoundError{FailureKind::Local, "dump commit: " + committed.error(), 0});
         }
-        if (!have_info)
+        if (!done.have_info)
             log::warning("replication: dump from ", upstream_text,
                          " carried no transaction position; the next pull starts at txn 0");
-        log::info("replication: dump from ", upstream_text, ": ", handles, " handles, ", homed,
-                  " homed prefixes, ", refused, " refused", committed->detail.empty() ? "" : "; ", committed->detail,
-                  "; at txn ", info.last_txn_id);
+        log::info("replication: dump from ", upstream_text, ": ", done.handles, " handles, ", done.homed,
+                  " homed prefixes, ", done.refused, " refused", committed->detail.empty() ? "" : "; ",
+                  committed->detail, "; at txn ", done.first.last_txn_id,
+                  done.resumes ? "; resumes: " + std::to_string(done.resumes) : std::string());
         {
             std::lock_guard lock(mutex);
             ++counters.dumps;
-            counters.records_refused += refused + committed->refused;
+            counters.records_refused += done.refused + committed->refused;
             need_dump = false;
         }
         ReplState s;
         s.upstream = upstream_text;
         s.shard = options.shard;
-        s.last_txn_id = info.last_txn_id;
-        s.last_query_date_ms = info.date_ms;
+        s.last_txn_id = done.first.last_txn_id;
+        s.last_query_date_ms = done.first.date_ms;
         s.last_dump_unix = unix_now();
         return save(s);
     }
@@ -341,6 +442,13 @@ struct ReplicationClient::Impl {
     }
 
     void run()
+    {
+        rounds();
+        // Stopped: a staged dump dies with the thread (a restart dumps again).
+        forget_dump("");
+    }
+
+    void rounds()
     {
         std::unique_lock lock(mutex);
         for (;;) {
@@ -481,6 +589,7 @@ std::string ReplicationClient::status_json() const
         {"counters",
          {{"rounds", c.rounds},
           {"dumps", c.dumps},
+          {"dump_resumes", c.dump_resumes},
           {"txns_applied", c.txns_applied},
           {"records_refused", c.records_refused},
           {"auth_failures", c.auth_failures},

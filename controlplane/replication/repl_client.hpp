@@ -12,7 +12,9 @@
 /// file (repl_state.hpp) advances, so a restart resumes where the table is. A failed round
 /// (refused, bad signature, truncated or malformed stream, stall, wrong key) leaves the
 /// serving table as it was, is logged and counted, and is retried after an exponential backoff
-/// with jitter (backoff_min_ms doubling to backoff_max_ms).
+/// with jitter (backoff_min_ms doubling to backoff_max_ms). A dump whose stream breaks after
+/// records arrived keeps them staged and resumes after the last one (HANDLE.NET's
+/// startingPoint) a bounded number of times before it starts over (docs/replication.md).
 /// Thread-safety: start()/stop() from one control thread; status_json(), sync_now(),
 /// sync_status_json() from any (the admin socket).
 
@@ -65,7 +67,7 @@ public:
 
     /// {"upstream":..,"state":"idle|connecting|dumping|pulling|backoff","last_txn_id":..,
     ///  "last_query_date_ms":..,"last_success_unix":..,"last_error":..,"consecutive_failures":..,
-    ///  "next_attempt_in_ms":..,"counters":{"rounds":..,"dumps":..,"txns_applied":..,
+    ///  "next_attempt_in_ms":..,"counters":{"rounds":..,"dumps":..,"dump_resumes":..,"txns_applied":..,
     ///  "records_refused":..,"auth_failures":..,"stream_errors":..,"timeouts":..,"connect_failures":..}}
     std::string status_json() const;
     /// Asks the upstream for its digest (kOpSyncDigest) of this node's shard and compares it with

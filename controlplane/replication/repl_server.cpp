@@ -125,6 +125,7 @@ struct Counters {
     std::atomic<std::uint64_t> auth_ok{0};
     std::atomic<std::uint64_t> auth_failed{0};
     std::atomic<std::uint64_t> dumps{0};
+    std::atomic<std::uint64_t> dump_resumes{0}; // dumps asked with a starting point (counted in dumps too)
     std::atomic<std::uint64_t> txn_pulls{0};
     std::atomic<std::uint64_t> redumps_requested{0};
     std::atomic<std::uint64_t> records_sent{0};
@@ -563,9 +564,12 @@ void Session::stream_reply(const Answering& a, std::vector<std::uint8_t> reply_m
     Result<void, std::string> result{};
     if (dump) {
         ++s_.counters.dumps;
-        // starting_point (a 9.x mirror resuming a broken dump) is ignored: the whole shard is sent
-        // again, which the mirror stages and applies as any full dump; only the time is lost.
-        result = write_dump_stream(*writer, s_.source, dump_request.shard, now, records);
+        if (dump_request.starting_point) {
+            ++s_.counters.dump_resumes;
+            log::info("replication serve: ", peer_, ": resuming a dump after '", *dump_request.starting_point,
+                      "' (type ", dump_request.starting_point_type, ")");
+        }
+        result = write_dump_stream(*writer, s_.source, dump_request, now, records);
         if (result)
             log::info("replication serve: ", peer_, ": dump of ", records, " records sent");
     } else {
@@ -768,6 +772,7 @@ std::string ReplicationServer::stats_json() const
         {"auth_ok", c.auth_ok.load()},
         {"auth_failed", c.auth_failed.load()},
         {"dumps", c.dumps.load()},
+        {"dump_resumes", c.dump_resumes.load()},
         {"txn_pulls", c.txn_pulls.load()},
         {"redumps_requested", c.redumps_requested.load()},
         {"records_sent", c.records_sent.load()},

@@ -62,7 +62,7 @@ public:
     std::vector<socket::Endpoint> bound() const;
 
     /// {"connections":..,"challenges_sent":..,"auth_ok":..,"auth_failed":..,"dumps":..,
-    ///  "txn_pulls":..,"redumps_requested":..,"records_sent":..,"bytes_sent":..,"errors":..}
+    ///  "dump_resumes":..,"txn_pulls":..,"redumps_requested":..,"records_sent":..,"bytes_sent":..,"errors":..}
     std::string stats_json() const;
 
     struct Impl;

@@ -1,6 +1,11 @@
 #include "controlplane/replication/server_stream.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <optional>
+
 #include "controlplane/crypto/signature.hpp"
+#include "controlplane/replication/dump_order.hpp"
 #include "controlplane/replication/repl_stream.hpp"
 
 namespace idpath::replication {
@@ -98,44 +103,105 @@ Result<bool, std::string> write_txn_stream(StreamWriter& w, SourcePort& source, 
     return redump;
 }
 
-Result<void, std::string> write_dump_stream(StreamWriter& w, SourcePort& source, const ShardFilter& shard,
-                                            std::int64_t now_ms, std::uint64_t& records)
-{
-    // Taken before visiting: changes made while the dump runs are re-sent by the txn log.
-    const std::uint64_t last_txn = source.last_txn();
-    encode_dump_header(w.buffer());
-    if (auto r = w.end_record(); !r)
-        return r;
-    encode_dump_info(DumpInfo{now_ms, last_txn}, w.buffer());
-    if (auto r = w.end_record(); !r)
-        return r;
+namespace {
 
-    // A piece is copied out under its writer lock and sent after it is released, so a slow
-    // mirror never holds up updates; memory is one piece's records.
+/// One record of the piece being sorted: where encode_dump_handle put it in the piece buffer.
+struct PieceRecord {
+    std::uint64_t hash = 0;
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+
+// encode_dump_handle writes the type octet and the key's int4 length before the key.
+constexpr std::size_t kKeyAt = 5;
+
+std::string_view key_of(const std::vector<std::uint8_t>& piece, const PieceRecord& r)
+{
+    const std::uint32_t n = load_be32(piece.data() + r.begin + 1);
+    return {reinterpret_cast<const char*>(piece.data() + r.begin + kKeyAt), n};
+}
+
+/// Every record of `shard` after `after` (when set) in dump order, one piece at a time.
+Result<void, std::string> write_handles(StreamWriter& w, SourcePort& source, const ShardFilter& shard,
+                                        const std::optional<std::string>& after, std::uint64_t& records)
+{
+    const std::uint64_t after_hash = after ? dump_hash(*after) : 0;
+    // The lowest hash not sent yet. Pieces are looked up from it, not counted, so a reload that
+    // changes the piece count between two pieces neither skips nor repeats a hash range.
+    std::uint64_t from = after_hash;
     std::vector<std::uint8_t> piece;
-    std::vector<std::size_t> ends;
-    const std::size_t pieces = source.pieces();
-    for (std::size_t i = 0; i < pieces; ++i) {
+    std::vector<PieceRecord> order;
+    for (;;) {
+        const std::size_t pieces = source.pieces();
+        if (pieces == 0)
+            return {};
+        if (!std::has_single_bit(pieces))
+            return Err("the table has " + std::to_string(pieces) + " pieces, not a power of two");
+        const std::size_t i = dump_piece_of(from, pieces);
         piece.clear();
-        ends.clear();
+        order.clear();
+        // Copied out under the piece's writer lock and sent after it is released, so a slow
+        // mirror never holds up updates.
         source.visit(i, [&](std::string_view key, std::uint32_t count, ByteSpan encoded) {
             if (!shard.contains(key))
                 return;
+            const std::uint64_t h = dump_hash(key);
+            if (h < from || (after && !dump_before(after_hash, *after, h, key)))
+                return;
+            const std::size_t begin = piece.size();
             encode_dump_handle(key, count, encoded, piece);
-            ends.push_back(piece.size());
+            order.push_back(PieceRecord{h, begin, piece.size()});
         });
-        std::size_t start = 0;
-        for (std::size_t end : ends) {
-            w.buffer().insert(w.buffer().end(), piece.begin() + static_cast<std::ptrdiff_t>(start),
-                              piece.begin() + static_cast<std::ptrdiff_t>(end));
-            start = end;
+        // A reload between pieces() and visit() would have shown another range: look it up again.
+        if (source.pieces() != pieces)
+            continue;
+        std::sort(order.begin(), order.end(), [&piece](const PieceRecord& a, const PieceRecord& b) {
+            return dump_before(a.hash, key_of(piece, a), b.hash, key_of(piece, b));
+        });
+        for (const PieceRecord& r : order) {
+            w.buffer().insert(w.buffer().end(), piece.begin() + static_cast<std::ptrdiff_t>(r.begin),
+                              piece.begin() + static_cast<std::ptrdiff_t>(r.end));
             ++records;
-            if (auto r = w.end_record(); !r)
-                return r;
+            if (auto sent = w.end_record(); !sent)
+                return sent;
         }
+        if (i + 1 >= pieces)
+            return {};
+        from = dump_piece_start(i + 1, pieces);
     }
-    for (const std::string& prefix : source.homed_prefixes()) {
-        encode_dump_homed_prefix(prefix_handle_of(prefix), w.buffer());
+}
+
+} // namespace
+
+Result<void, std::string> write_dump_stream(StreamWriter& w, SourcePort& source, const DumpHandlesRequest& req,
+                                            std::int64_t now_ms, std::uint64_t& records)
+{
+    encode_dump_header(w.buffer());
+    if (auto r = w.end_record(); !r)
+        return r;
+    const bool resume = req.starting_point.has_value();
+    if (!resume) {
+        // Taken before visiting: changes made while the dump runs are re-sent by the txn log.
+        encode_dump_info(DumpInfo{now_ms, source.last_txn()}, w.buffer());
+        if (auto r = w.end_record(); !r)
+            return r;
+    }
+    const std::uint32_t type = req.starting_point_type;
+    if (!resume || type != kResumeNa) {
+        std::optional<std::string> after;
+        if (resume && type == kResumeHandle)
+            after = req.starting_point;
+        if (auto r = write_handles(w, source, req.shard, after, records); !r)
+            return r;
+    }
+    std::vector<std::string> prefixes;
+    for (const std::string& prefix : source.homed_prefixes())
+        prefixes.push_back(prefix_handle_of(prefix));
+    std::sort(prefixes.begin(), prefixes.end());
+    for (const std::string& p : prefixes) {
+        if (resume && type == kResumeNa && p <= *req.starting_point)
+            continue;
+        encode_dump_homed_prefix(p, w.buffer());
         if (auto r = w.end_record(); !r)
             return r;
     }

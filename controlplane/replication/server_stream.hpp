@@ -55,8 +55,14 @@ Result<bool, std::string> write_txn_stream(StreamWriter& w, SourcePort& source, 
                                            std::int64_t now_ms, std::uint64_t& records);
 
 /// The DUMP stream (data format 2): DumpInfo (now, last_txn taken before visiting), every record
-/// of `shard`, every homed prefix (sent whatever the shard, as HANDLE.NET does), then 0xff.
-Result<void, std::string> write_dump_stream(StreamWriter& w, SourcePort& source, const ShardFilter& shard,
+/// of `req.shard` in dump order (dump_order.hpp), every homed prefix in octet order (sent
+/// whatever the shard, as HANDLE.NET does), then 0xff.
+/// A resume (req.starting_point set) is what a HANDLE.NET 9.x primary sends then: no DumpInfo
+/// (the mirror keeps the first response's lastTxnId), and for kResumeHandle the handles after
+/// the starting point and every prefix; for kResumeNa the prefixes after it; for any other
+/// type everything (a mirror stages a record seen twice once).
+/// Memory: one piece's encoded records plus 24 octets each, to sort them.
+Result<void, std::string> write_dump_stream(StreamWriter& w, SourcePort& source, const DumpHandlesRequest& req,
                                             std::int64_t now_ms, std::uint64_t& records);
 
 } // namespace idpath::replication

@@ -25,12 +25,15 @@ public:
     virtual ~SourcePort() = default;
     /// The last journaled transaction id (0: none yet); what a dump reports as its lastTxnId.
     virtual std::uint64_t last_txn() = 0;
-    /// How many pieces visit() splits the table into (its shards).
+    /// How many pieces visit() splits the table into (its shards): a power of two, or 0 when
+    /// there is no table. May change between calls (a reload).
     virtual std::size_t pieces() = 0;
     /// Calls `f` for every record of piece `i` (storage key, value count, encoded values as
     /// the table holds them), with the writer held for that piece only, so a long dump never
     /// stops updates for long. Changes after last_txn() taken before the dump reach the mirror
-    /// through the transaction log.
+    /// through the transaction log. Piece i of pieces() holds exactly the keys whose
+    /// dump_hash (dump_order.hpp) has i as its top log2(pieces()) bits, as the table's shards
+    /// do: a dump sorts one piece at a time and is in dump order throughout.
     virtual void visit(std::size_t i,
                        const std::function<void(std::string_view key, std::uint32_t count, ByteSpan encoded)>& f) = 0;
     /// The prefixes the node homes ("88.100.1").
@@ -64,7 +67,9 @@ public:
     virtual Result<ApplyResult, std::string> apply(std::vector<journal::Entry>& txns) = 0;
     /// Begins a full dump: records are staged off the serving table.
     virtual void dump_begin() = 0;
-    /// Stages one dumped handle; false when the record is refused (counted).
+    /// Stages one dumped handle; false when the record is refused (counted). A handle staged
+    /// already (a resumed dump from an upstream that sent it again) keeps its first version and
+    /// is not refused: the transaction log pulled after the commit brings it up to date.
     virtual bool dump_add(std::string_view handle, std::uint32_t count, ByteSpan encoded) = 0;
     virtual void dump_home(std::string_view prefix) = 0;
     /// Serves the staged table in place of the current one (journaling the difference, so a

@@ -399,5 +399,68 @@ def test_9_a_corrupted_stream_leaves_the_table_alone(env):
         fake.sock.close()
 
 
+class ResumingUpstream(FakeUpstream):
+    """An upstream whose first dump stream breaks after three handles and which then, like an
+    idpathd before resumable dumps, ignores the starting point and sends everything again."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.pending = None          # the challenged request: (opcode, body)
+        self.starting_points = []    # what each dump request asked to resume after
+
+    def one(self, conn):
+        env, msg = self.read(conn)
+        opcode = struct.unpack(">I", msg[:4])[0]
+        body_len = struct.unpack(">I", msg[20:24])[0]
+        if opcode != 200:
+            self.pending = (opcode, msg[24:24 + body_len])
+            digest = hashlib.sha256(msg[:24 + body_len]).digest()
+            conn.sendall(self.reply(env, opcode, 402, b"\x03" + digest + hc.string(os.urandom(16)), 77))
+            return
+        opcode, body = self.pending
+        now = int(time.time() * 1000)
+        if opcode == 1001:  # nothing new since the dump
+            conn.sendall(self.reply(env, 1001, 1, b"\x00", 77) + b"TLS\0")
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            tls.sendall(struct.pack(">II", 1, 2) + b"\x00" + struct.pack(">q", now))
+            tls.close()
+            return
+        point = None
+        if len(body) > 9:
+            n = struct.unpack(">I", body[9:13])[0]
+            point = (body[13:13 + n].decode(), struct.unpack(">I", body[13 + n:17 + n])[0])
+        self.starting_points.append(point)
+        conn.sendall(self.reply(env, 1002, 1, b"", 77) + b"TLS\0")
+        tls = self.ctx.wrap_socket(conn, server_side=True)
+        self.streams += 1
+        stream = struct.pack(">I", 2) + b"\x00" + struct.pack(">qQ", now, 5)
+        for i in range(6):
+            if self.streams == 1 and i == 3:
+                break
+            value = (struct.pack(">IIBIB", 1, 1700000000, 0, 86400, 0x0e) + hc.string(b"URL") +
+                     hc.string(f"https://example.org/r{i}".encode()) + struct.pack(">I", 0))
+            stream += b"\x01" + hc.string(f"88.100.1/R{i}".encode()) + struct.pack(">I", 1) + hc.string(value)
+        if self.streams > 1:
+            stream += b"\x02" + hc.string(b"0.NA/88.100.1") + b"\xff"
+        tls.sendall(stream)
+        tls.close()
+
+
+def test_10_a_broken_dump_resumes_and_tolerates_a_resend(env):
+    fake = ResumingUpstream(env.root)
+    try:
+        m = env.mirror("resume", port=fake.port, upstream_key=fake.key + ".pub")
+        s = wait_for("the resumed dump", lambda: (lambda s: s if s["counters"]["dumps"] == 1 else None)(env.status(m)))
+        assert fake.starting_points[:2] == [None, ("88.100.1/R2", 2)], fake.starting_points
+        assert s["counters"]["dump_resumes"] == 1, s
+        # The three handles sent twice were staged once, not refused.
+        assert s["counters"]["records_refused"] == 0, s
+        assert m.ctl_json("status")["table"]["handles"] == 6, m.ctl_json("status")["table"]
+        assert s["last_txn_id"] == 5, s
+    finally:
+        fake.stop = True
+        fake.sock.close()
+
+
 if __name__ == "__main__":
     main(globals(), setup, teardown)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -187,6 +188,38 @@ TEST_F(Replication, DumpThenTransactionsThenResume)
     const auto ids = sink_.applied_ids();
     for (std::size_t i = ids_before.size(); i < ids.size(); ++i)
         EXPECT_GT(ids[i], resumed_from);
+}
+
+TEST_F(Replication, BrokenDumpResumesAndTheLogReplaysTheChangesMadeMeanwhile)
+{
+    // Enough records that the first pieces leave the server's 64 KiB chunk before the stall.
+    source_.populate("88.100.3", 3000);
+    std::atomic<bool> stalled{false};
+    source_.before_visit = [&](std::size_t piece) {
+        if (piece != 2 || stalled.exchange(true))
+            return;
+        grow(5); // created, updated and deleted while the mirror waits: the txn log's part
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    };
+    ClientOptions o = options();
+    o.io_timeout_ms = 800;
+    ReplicationClient client(o, sink_);
+    ASSERT_TRUE(client.start(false));
+    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
+    EXPECT_EQ(sink_.dump_begins(), 1);
+    // One stall; a loaded machine may add a timeout of its own, which resumes as well.
+    EXPECT_GE(counter(client, "dump_resumes"), 1u);
+    EXPECT_GE(counter(client, "timeouts"), 1u);
+    EXPECT_GE(nlohmann::json::parse(server_->stats_json())["dump_resumes"].get<int>(), 1);
+    // The position is the first response's, from before the changes.
+    ASSERT_TRUE(eventually([&] { return status(client)["state"] == "idle"; })) << client.status_json();
+    EXPECT_EQ(status(client)["last_txn_id"], 3040u);
+
+    client.sync_now();
+    ASSERT_TRUE(eventually([&] { return status(client)["last_txn_id"] == source_last_txn(); }))
+        << client.status_json();
+    EXPECT_EQ(sink_.records(), source_records());
+    client.stop();
 }
 
 TEST_F(Replication, SyncStatusShowsDifferingBuckets)

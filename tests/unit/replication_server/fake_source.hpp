@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controlplane/journal/journal_format.hpp"
+#include "controlplane/replication/dump_order.hpp"
 #include "controlplane/replication/repl_wire.hpp"
 #include "controlplane/replication/table_port.hpp"
 #include "dataplane/base/byte_writer.hpp"
@@ -67,8 +68,10 @@ public:
     std::vector<journal::Entry> journal;              // consecutive txn ids, ascending
     std::vector<std::string> homed;                   // "88.100.1"
     std::map<std::pair<std::string, std::uint32_t>, std::vector<std::uint8_t>> admin_values;
-    std::size_t piece_count = 4;
+    std::size_t piece_count = 4; // a power of two; a test may change it between dumps (a reload)
     bool force_redump = false; // read_txns reports the range uncovered whatever it is
+    /// Called as visit() starts, without the lock: a test that changes the table mid-dump.
+    std::function<void(std::size_t piece)> before_visit;
 
     std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mu_); }
 
@@ -94,14 +97,21 @@ public:
         std::lock_guard g(mu_);
         return journal.empty() ? 0 : journal.back().txn_id;
     }
-    std::size_t pieces() override { return piece_count; }
+    std::size_t pieces() override
+    {
+        std::lock_guard g(mu_);
+        return piece_count;
+    }
     void visit(std::size_t i,
                const std::function<void(std::string_view, std::uint32_t, ByteSpan)>& f) override
     {
+        if (before_visit)
+            before_visit(i);
         std::lock_guard g(mu_);
-        std::size_t n = 0;
+        // The pieces are hash ranges, as the table's shards (the SourcePort contract); the map's
+        // order is not the dump's, so the writer's sorting is exercised.
         for (const auto& [handle, rec] : records)
-            if (n++ % piece_count == i)
+            if (dump_piece_of(dump_hash(handle), piece_count) == i)
                 f(handle, rec.count, rec.encoded);
     }
     std::vector<std::string> homed_prefixes() override
