@@ -85,6 +85,11 @@ Result<EncodedRecord, RecordError> encode_record(std::string_view handle, std::v
 /// open-addressing index over them for duplicate checks.
 struct TableBuilder::Staging {
     static constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+    /// The first chunk's size; each next one doubles up to kChunkBytes. A builder of a few
+    /// records (the recursive role lays out every upstream answer as a one-record table) then
+    /// costs a heap block, not a 4 MiB mapping zeroed by page faults; a bulk import reaches full
+    /// chunks after a few hundred KiB.
+    static constexpr std::size_t kFirstChunkBytes = std::size_t{16} << 10;
 
     struct Staged {
         std::uint64_t hash;
@@ -92,8 +97,9 @@ struct TableBuilder::Staging {
         std::uint32_t offset;
     };
 
-    std::vector<Buffer> chunks; // kChunkBytes or more: mmap()ed, so freeing one returns it
+    std::vector<Buffer> chunks; // growing to kChunkBytes; those mmap()ed return memory when freed
     std::size_t chunk_capacity = 0; // of the last chunk
+    std::size_t next_chunk = kFirstChunkBytes;
     std::size_t chunk_used = 0;
     std::vector<Staged> records;
     std::vector<std::uint32_t> index; // record number + 1, 0 = empty; power-of-two size
@@ -138,7 +144,8 @@ struct TableBuilder::Staging {
     std::uint8_t* allocate(std::size_t size, Staged& where)
     {
         if (chunks.empty() || chunk_capacity - chunk_used < size) {
-            chunk_capacity = std::max(size, kChunkBytes);
+            chunk_capacity = std::max(size, next_chunk);
+            next_chunk = std::min(next_chunk * 2, kChunkBytes);
             chunks.emplace_back(chunk_capacity);
             chunk_used = 0;
         }
