@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from harness import Skip, main
-from idpath_env import Daemon, dig, delete_namespaces, file_sink_records, file_sink_yaml, veth_pair
+from idpath_env import Daemon, delete_namespaces, dig, file_sink_records, file_sink_yaml, require_namespaces, veth_pair
 
 SRV, CLI = "idpdt-srv", "idpdt-cli"
 SRV_IF, CLI_IF = "idpdv0", "idpdv1"
@@ -137,14 +137,10 @@ def teardown(ctx):
 
 
 def setup():
-    if os.geteuid() != 0:
-        raise Skip("needs root for network namespaces and DPDK")
+    require_namespaces("idpdt-probe")
     for tool in ("ethtool", "ping"):
         if not shutil.which(tool):
             raise RuntimeError(f"{tool} is missing: run scripts/setup")
-    if subprocess.run(["ip", "netns", "add", "idpdt-probe"], capture_output=True).returncode != 0:
-        raise Skip("this kernel does not allow network namespaces")
-    subprocess.run(["ip", "netns", "del", "idpdt-probe"], capture_output=True)
     teardown(None)
     veth_pair(SRV, SRV_IF, (SRV4, SRV6), CLI, CLI_IF, (CLI4, CLI6))
     # A veth hands its peer checksums only partially computed (offloaded, for a NIC that never

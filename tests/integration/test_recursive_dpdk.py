@@ -18,7 +18,7 @@ import time
 
 from harness import Skip, main
 from hierarchy import B2_HANDLES, Hierarchy, expect_resolution_logged, java_server_number, record, url
-from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml, json_from_netns, veth_pair
+from idpath_env import Daemon, delete_namespaces, dig, file_sink_yaml, json_from_netns, require_namespaces, veth_pair
 
 SRV, CLI = "idprd-srv", "idprd-cli"
 SRV_IF, CLI_IF = "idprv0", "idprv1"
@@ -161,13 +161,9 @@ class Env:
 
 
 def setup():
-    if os.geteuid() != 0:
-        raise Skip("needs root for network namespaces and DPDK")
+    require_namespaces("idprd-probe")
     if not shutil.which("ethtool"):
         raise RuntimeError("ethtool is missing: run scripts/setup")
-    if subprocess.run(["ip", "netns", "add", "idprd-probe"], capture_output=True).returncode != 0:
-        raise Skip("this kernel does not allow network namespaces")
-    subprocess.run(["ip", "netns", "del", "idprd-probe"], capture_output=True)
     delete_namespaces(SRV, CLI)
     try:
         veth_pair(SRV, SRV_IF, (SRV4, SRV6), CLI, CLI_IF, (CLI4, CLI6))
