@@ -162,7 +162,10 @@ Result<bool, std::string> Daemon::start()
         return Err{built.error() + "; nothing loaded, not starting"};
     if (!cfg_.data.journal.empty()) {
         // A journal that cannot be trusted stops the start, as a damaged snapshot does.
-        auto opened = journal::Journal::open(cfg_.data.journal);
+        journal::JournalOptions options;
+        options.segment_bytes = std::uint64_t{cfg_.data.journal_segment_mb} << 20;
+        options.retain_ms = std::int64_t{cfg_.data.journal_retain_days} * 86'400'000;
+        auto opened = journal::Journal::open(cfg_.data.journal, std::move(options));
         if (!opened)
             return Err{opened.error() + "; not starting"};
         journal_ = std::move(opened).value();
@@ -523,6 +526,8 @@ Result<std::string, std::string> Daemon::save_snapshot_locked(const std::string&
                        {{"result", "failed"}, {"trigger", trigger}, {"file", path}, {"reason", marked.error()}});
             return Err{marked.error()};
         }
+        // Retention may now delete what this snapshot holds.
+        journal_->set_snapshot_base(txn);
     }
     if (path == cfg_.data.snapshot)
         saved_changes_ = changes;
@@ -542,6 +547,12 @@ Result<std::uint64_t, std::string> Daemon::replay_journal_locked(table::Table& n
             return Err{mark.error()};
         base = *mark;
     }
+    // Retention deleted the segments a snapshot held; a table from elsewhere (or an older
+    // snapshot) would miss the changes in them.
+    if (base + 1 < journal_->first_txn())
+        return Err{"journal " + journal_->path().string() + " starts at txn " + std::to_string(journal_->first_txn()) +
+                   " (older segments deleted by data.journal_retain_days) but the table from " + source +
+                   " holds changes up to txn " + std::to_string(base) + " only: restore the snapshot that held them"};
     // `next` is not published yet: no reader holds what the replay replaces.
     table::Retired retired;
     std::uint64_t replayed = 0;
@@ -559,6 +570,8 @@ Result<std::uint64_t, std::string> Daemon::replay_journal_locked(table::Table& n
     if (!error.empty())
         return Err{error};
     journal_replayed_ = replayed;
+    if (source == "snapshot")
+        journal_->set_snapshot_base(base);
     if (replayed > 0)
         log::info("journal ", journal_->path().string(), ": replayed ", replayed, " change(s) after txn ", base);
     return replayed;
@@ -649,8 +662,13 @@ std::string Daemon::status_json() const
         {"interval_seconds", cfg_.data.snapshot_interval_seconds},
         {"unsaved_changes", changes_ != saved_changes_}};
     j["table"]["journal"] = journal_ ? json{{"path", journal_->path().string()},
+                                            {"first_txn", journal_->first_txn()},
                                             {"last_txn", journal_->last_txn()},
                                             {"entries", journal_->entries()},
+                                            {"segments", journal_->segments()},
+                                            {"bytes", journal_->bytes()},
+                                            {"segments_deleted", journal_->segments_deleted()},
+                                            {"seal_failures", journal_->seal_failures()},
                                             {"replayed", journal_replayed_},
                                             {"truncated_tail_bytes", journal_->truncated_bytes()}}
                                      : json(nullptr);

@@ -99,11 +99,15 @@ Result<bool, std::string> ReplicationPorts::read_txns(std::uint64_t after,
             const std::lock_guard lock(d_.mutex_);
             if (!d_.journal_)
                 return Err(std::string("no journal (data.journal) to serve transactions from"));
-            const std::uint64_t last = d_.journal_->last_txn();
-            const std::uint64_t first_txn = last - d_.journal_->entries() + 1;
-            // A mirror ahead of this journal, or behind where it starts, needs a dump.
-            if (first && (after > last || (d_.journal_->entries() > 0 && after + 1 < first_txn)))
+            // A mirror ahead of this journal, or behind the oldest txn retention kept (also when
+            // it kept none: an empty journal past txn 1 cannot say what the mirror missed), needs
+            // a dump.
+            if (first && !d_.journal_->covers_after(after))
                 return false;
+            // Retention ran between two batches (the lock was not held while sending).
+            if (cursor + 1 < d_.journal_->first_txn())
+                return Err("journal: txns after " + std::to_string(cursor) +
+                           " were deleted by retention while being sent; the next pull redumps");
             // Stops when the batch is full: a batch costs about its own entries' reading (the
             // journal starts at its index point before `cursor`), not the whole journal's.
             auto read = d_.journal_->read_after(cursor, [&batch](const journal::Entry& e) {

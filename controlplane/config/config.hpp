@@ -71,6 +71,11 @@ struct Config {
         std::uint32_t snapshot_interval_seconds = 0;
         /// Absolute; empty: no change journal.
         std::string journal;
+        /// Seal the journal's active file into a segment once it passes this many MiB; 0: never.
+        std::uint32_t journal_segment_mb = 256;
+        /// Delete sealed segments whose newest entry is older than this many days and that the
+        /// snapshot holds; 0: keep every segment.
+        std::uint32_t journal_retain_days = 0;
     } data;
 
     struct Admin {

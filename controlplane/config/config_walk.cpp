@@ -155,6 +155,11 @@ private:
         if (d.snapshot_interval_seconds != 0 && d.snapshot.empty())
             cx_.error(parent_mark("data.snapshot_interval_seconds"), "data.snapshot_interval_seconds",
                       "scheduled snapshots need data.snapshot: name the file to save to");
+        // Retention deletes only what a snapshot holds: without both it would never delete.
+        if (d.journal_retain_days != 0 && (d.journal.empty() || d.snapshot.empty()))
+            cx_.error(parent_mark("data.journal_retain_days"), "data.journal_retain_days",
+                      "journal retention needs data.journal and data.snapshot: a segment is deleted only "
+                      "once the snapshot holds its changes");
     }
 
     // The mirror role and serving as an upstream need their keys together.

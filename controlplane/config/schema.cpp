@@ -405,6 +405,16 @@ const std::array kSchema{
             "A journal damaged other than at its tail is refused and idpathd does not start.",
             StringField{[](Config& c) -> std::string& { return c.data.journal; }},
             check_snapshot_path},
+    KeySpec{"data.journal_segment_mb", ValueKind::Unsigned, 0, 65536, false, Reload::InitOnly, "integer (MiB)", "256",
+            "Seals the journal's active file once an append takes it past this many MiB: it is renamed "
+            "`<data.journal>.<first txn, 20 digits>` and a new active file starts (0: one file that grows "
+            "forever). Sealed segments are what data.journal_retain_days deletes.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.data.journal_segment_mb; }}},
+    KeySpec{"data.journal_retain_days", ValueKind::Unsigned, 0, 36500, false, Reload::InitOnly, "integer (days)", "0",
+            "Deletes a sealed journal segment once its newest entry is older than this many days and "
+            "data.snapshot holds all its changes (0: keep every segment). The registration log must be "
+            "kept six months: at least 183. Needs data.journal and data.snapshot.",
+            UnsignedField{[](Config& c) -> std::uint32_t& { return c.data.journal_retain_days; }}},
     KeySpec{"admin.socket", ValueKind::String, 1, 107, false, Reload::InitOnly, "absolute path",
             "/run/idpath/idpathd.sock", "Unix socket of the admin API (idpathctl).",
             StringField{[](Config& c) -> std::string& { return c.admin.socket; }},

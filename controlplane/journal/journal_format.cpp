@@ -13,7 +13,8 @@ namespace idpath::journal {
 namespace {
 
 constexpr char kMagic[8] = {'I', 'D', 'P', 'J', 'R', 'N', 'L', '1'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kVersion1 = 1;
 /// txn u64, date i64, action u8, handle length u16, value count u32.
 constexpr std::size_t kFixedBody = 8 + 8 + 1 + 2 + 4;
 
@@ -24,6 +25,29 @@ bool carries_values(Action a) noexcept { return a == Action::Create || a == Acti
 bool all_zero(ByteSpan b) noexcept
 {
     return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
+}
+
+std::size_t header_bytes_of(std::uint32_t version) noexcept
+{
+    return version == kVersion1 ? kFileHeaderV1Bytes : kFileHeaderBytes;
+}
+
+/// A file shorter than its header that a crash while creating it explains: zeros, or the start
+/// of a header of either version (magic, version, reserved zero; the first txn is not known
+/// here).
+bool torn_header(ByteSpan file) noexcept
+{
+    if (all_zero(file))
+        return true;
+    for (const std::uint32_t v : {kVersion1, kVersion}) {
+        std::vector<std::uint8_t> head(kMagic, kMagic + sizeof kMagic);
+        append_be32(head, v);
+        append_be32(head, 0);
+        const std::size_t n = std::min(file.size(), head.size());
+        if (file.size() < header_bytes_of(v) && std::equal(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(n), head.begin()))
+            return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -40,7 +64,7 @@ std::string_view to_string(Action a) noexcept
     return "unknown";
 }
 
-std::vector<std::uint8_t> file_header()
+std::vector<std::uint8_t> file_header(std::uint64_t first_txn)
 {
     // Sized up front: also keeps GCC 12's -O3 -Warray-bounds from a false alarm on the growth.
     std::vector<std::uint8_t> out;
@@ -48,17 +72,23 @@ std::vector<std::uint8_t> file_header()
     out.insert(out.end(), kMagic, kMagic + sizeof kMagic);
     append_be32(out, kVersion);
     append_be32(out, 0);
+    append_be64(out, first_txn);
     return out;
 }
 
 std::string check_file_header(ByteSpan file)
 {
-    if (file.size() < kFileHeaderBytes)
+    if (file.size() < kFileHeaderV1Bytes)
         return "journal: header cut short";
     if (std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
         return "journal: not a journal (bad magic)";
-    if (const std::uint32_t v = load_be32(file.data() + 8); v != kVersion)
+    const std::uint32_t v = load_be32(file.data() + 8);
+    if (v != kVersion && v != kVersion1)
         return "journal: version " + std::to_string(v) + " not supported";
+    if (file.size() < header_bytes_of(v))
+        return "journal: header cut short";
+    if (v == kVersion && load_be64(file.data() + 16) == 0)
+        return "journal: header's first txn is 0";
     return {};
 }
 
@@ -141,19 +171,19 @@ Result<ScanResult, std::string> scan_journal_at(ByteSpan file,
                                                 const std::function<void(const Entry&, std::uint64_t offset)>& on_entry)
 {
     ScanResult r;
-    if (file.size() < kFileHeaderBytes) {
+    if (file.size() < kFileHeaderBytes && torn_header(file)) {
         // Torn at creation: only a prefix of the header (or zeros) can be there.
-        const std::vector<std::uint8_t> head = file_header();
-        if (!all_zero(file) && !std::equal(file.begin(), file.end(), head.begin()))
-            return Err(check_file_header(file));
         r.header_missing = true;
         r.torn_bytes = file.size();
         return r;
     }
     if (std::string bad = check_file_header(file); !bad.empty())
         return Err(bad);
+    const std::uint32_t version = load_be32(file.data() + 8);
+    r.header_bytes = header_bytes_of(version);
+    r.start_txn = version == kVersion ? load_be64(file.data() + 16) : 0;
 
-    std::size_t at = kFileHeaderBytes;
+    std::size_t at = r.header_bytes;
     Decoded d;
     std::string why;
     while (at < file.size()) {
@@ -171,7 +201,7 @@ Result<ScanResult, std::string> scan_journal_at(ByteSpan file,
                 break;
             return Err("journal: offset " + std::to_string(at) + ": " + why);
         }
-        const std::uint64_t expect = r.last_txn == 0 ? d.entry.txn_id : r.last_txn + 1;
+        const std::uint64_t expect = r.last_txn != 0 ? r.last_txn + 1 : r.start_txn != 0 ? r.start_txn : d.entry.txn_id;
         if (d.entry.txn_id == 0 || d.entry.txn_id != expect)
             return Err("journal: offset " + std::to_string(at) + ": txn id " + std::to_string(d.entry.txn_id) +
                        " where " + std::to_string(expect) + " was expected");

@@ -2,8 +2,11 @@
 /// The change journal's bytes (docs/operations.md, "Journal"): pure encode and decode over
 /// spans, so the format is unit-tested and fuzzed without files.
 ///
-/// File: a 16-octet header (magic "IDPJRNL1", version u32, reserved u32), then entries back to
-/// back. Entry: body length u32, its complement u32 (a damaged length is caught before it is
+/// File: a header, then entries back to back. Header version 2 (24 octets): magic "IDPJRNL1",
+/// version u32 = 2, reserved u32 = 0, first txn u64 (the id its first entry has or will have: a
+/// segment says where it starts even while empty). Version 1 (16 octets, the journals written
+/// before segments) has no first txn: it starts at its first entry. Both are read; new files are
+/// version 2. Entry: body length u32, its complement u32 (a damaged length is caught before it is
 /// trusted), XXH3-64 of the body u64, body. Body: txn id u64 (from 1, consecutive), date in ms
 /// since the epoch i64, action u8 (HANDLE.NET's numbers), handle length u16, handle, value count
 /// u32, then for create/update the record's values encoded as the table holds them (timestamps
@@ -40,19 +43,23 @@ struct Entry {
     std::vector<std::uint8_t> values;   // create/update: RecordView::encoded, as the table holds it
 };
 
-inline constexpr std::size_t kFileHeaderBytes = 16;
+/// The header of the version written (2), and of version 1.
+inline constexpr std::size_t kFileHeaderBytes = 24;
+inline constexpr std::size_t kFileHeaderV1Bytes = 16;
 inline constexpr std::size_t kEntryHeaderBytes = 16;
 /// An entry body larger than this is damage, not data: a record is far smaller.
 inline constexpr std::uint32_t kMaxBodyBytes = 64u << 20;
 
-/// The header a new journal starts with.
-std::vector<std::uint8_t> file_header();
+/// The header a new journal file starts with, its first entry to be txn `first_txn`.
+std::vector<std::uint8_t> file_header(std::uint64_t first_txn = 1);
 /// Appends `e`'s bytes to `out`.
 void encode_entry(const Entry& e, std::vector<std::uint8_t>& out);
 
-/// What a scan of a whole journal found. Entries [kFileHeaderBytes, valid_bytes) are whole and
+/// What a scan of a whole journal found. Entries [header_bytes, valid_bytes) are whole and
 /// checked; bytes after valid_bytes are a torn tail (a crash mid-append) to truncate.
 struct ScanResult {
+    std::uint64_t header_bytes = 0; // kFileHeaderBytes or kFileHeaderV1Bytes
+    std::uint64_t start_txn = 0;    // the header's first txn; 0 for version 1 (none stated)
     std::uint64_t entries = 0;
     std::uint64_t first_txn = 0; // 0 when empty
     std::uint64_t last_txn = 0;  // 0 when empty
@@ -64,7 +71,8 @@ struct ScanResult {
 /// Checks every entry of `file` and calls `on_entry` (may be empty) for each in order. A tail
 /// that a torn append explains (an entry cut short, the last entry failing its checksum, or
 /// zeros to the end) is reported, not refused. Anything else (a bad header, a damaged entry
-/// with entries after it, ids not consecutive) is an error naming the offset.
+/// with entries after it, ids not consecutive or not starting at the header's first txn) is an
+/// error naming the offset.
 Result<ScanResult, std::string> scan_journal(ByteSpan file, const std::function<void(const Entry&)>& on_entry);
 /// The same, also telling each entry's offset in `file` (where its length field starts): what
 /// Journal's index of offsets is built from.

@@ -113,14 +113,14 @@ class Daemon:
     def __init__(self, udp=("127.0.0.1:0", "[::1]:0"), tcp=("127.0.0.1:0", "[::1]:0"), netns=None,
                  extra="", data=None, max_udp_datagrams=8, dataplane=None, snapshot=None,
                  snapshot_interval=None, journal=None, role="authoritative",
-                 homed=("88.100.1", "88.200.7"), service_extra=""):
+                 homed=("88.100.1", "88.200.7"), service_extra="", data_extra=""):
         """`dataplane`, when given, is the dataplane section as a dict (values written as JSON,
         which YAML reads); without it the daemon runs in its default sockets mode. `snapshot`
         sets data.snapshot (a path; relative ones are inside the daemon's temp dir), and
         `snapshot_interval` data.snapshot_interval_seconds, and `journal` data.journal (as
         `snapshot`). `role` is node.role; `data=""` loads no identifier file (a mirror's table
-        comes from its upstream) and `homed` is data.homed_prefixes. `service_extra` is more
-        lines of the service section ("  key: value\n" each)."""
+        comes from its upstream) and `homed` is data.homed_prefixes. `service_extra` and
+        `data_extra` are more lines of the service and data sections ("  key: value\n" each)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="idpath-it-")
         self.netns = netns
         self.socket = os.path.join(self.tmp.name, "admin.sock")
@@ -146,7 +146,7 @@ service:
 {service_extra}{SITE_YAML}data:
   homed_prefixes: {json.dumps(list(homed))}
   identifier_files: {files}
-{snapshot_yaml}admin:
+{snapshot_yaml}{data_extra}admin:
   socket: {json.dumps(self.socket)}
 {dataplane_yaml(dataplane)}{extra}""")
         self.proc = None

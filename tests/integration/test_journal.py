@@ -2,7 +2,9 @@
 """The change journal (data.journal, docs/operations.md "Journal"): an update's changes are
 journaled before the reply, so after kill -9 (no snapshot saved: snapshot_interval 0) a restarted
 idpathd serves them from the journal's replay; after `idpathctl snapshot save` the restart
-replays nothing past the snapshot's txn mark and serves the same content (`idpathctl digest`)."""
+replays nothing past the snapshot's txn mark and serves the same content (`idpathctl digest`).
+With data.journal_segment_mb 1, an update past 1 MiB seals the active file into a segment, and
+a restart replays across it."""
 import json
 import os
 import shutil
@@ -32,7 +34,8 @@ class Env:
         self.daemon = self.start()
 
     def start(self):
-        return Daemon(data=self.data, snapshot=self.snapshot, snapshot_interval=0, journal=self.journal).start()
+        return Daemon(data=self.data, snapshot=self.snapshot, snapshot_interval=0, journal=self.journal,
+                      data_extra="  journal_segment_mb: 1\n").start()
 
     def crash(self):
         self.daemon.proc.kill()  # SIGKILL: no orderly stop, no snapshot
@@ -100,6 +103,32 @@ def test_3_after_a_snapshot_nothing_is_replayed(env):
     assert status["journal"]["replayed"] == 0 and status["journal"]["last_txn"] == 3, status["journal"]
     got = env.daemon.ctl_json("digest")
     assert got == env.digest, {k: (got[k], env.digest[k]) for k in got if got[k] != env.digest.get(k)}
+
+
+BIG = 300  # creates of 4 KiB each: one append of 1.2 MiB, past the 1 MiB segment size
+
+
+def test_4_the_journal_is_sealed_and_replayed_across_segments(env):
+    path = os.path.join(env.root, "big.jsonl")
+    with open(path, "w") as f:
+        for i in range(BIG):
+            f.write(json.dumps({"op": "create", "handle": f"88.100.1/big-{i}",
+                                "values": [{"index": 1, "type": "DESC", "data": f"{i:04d}" + "x" * 4092}]}) + "\n")
+    r = env.daemon.ctl("update", path)
+    assert r.returncode == 0, r.stderr
+    j = env.journal_status()
+    last = 3 + BIG
+    assert j["last_txn"] == last and j["first_txn"] == 1 and j["entries"] == last, j
+    assert j["segments"] == 2 and j["bytes"] > 1 << 20 and j["segments_deleted"] == 0, j
+    sealed = env.journal + ".00000000000000000001"
+    assert os.path.getsize(sealed) > 1 << 20, sealed
+    assert os.path.getsize(env.journal) == 24, "a new active file holds only its header"
+    env.crash()
+    env.daemon = env.start()
+    j = env.journal_status()
+    # The snapshot (test 3) holds txn 3; everything after it is in the sealed segment.
+    assert j["replayed"] == BIG and j["last_txn"] == last and j["segments"] == 2, j
+    assert env.values("88.100.1/big-299")[1].startswith("0299x"), env.values("88.100.1/big-299")
 
 
 if __name__ == "__main__":

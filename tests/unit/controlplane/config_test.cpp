@@ -189,6 +189,8 @@ TEST_F(ConfigTest, IntegerBoundsAreTheDocumentedOnes)
         {"service.tcp_idle_timeout_ms", 100, 3600000},
         {"service.tcp_punt_timeout_ms", 100, 600000},
         {"data.snapshot_interval_seconds", 0, 604800},
+        {"data.journal_segment_mb", 0, 65536},
+        {"data.journal_retain_days", 0, 36500},
         {"dataplane.memory_mb", 64, 1048576},
         {"dataplane.rx_ring", 64, 16384},
         {"dataplane.tx_ring", 64, 16384},
@@ -271,6 +273,8 @@ std::string companion(std::string_view path)
 {
     if (path == "data.snapshot_interval_seconds")
         return "  snapshot: /var/lib/idpath/table.snap\n";
+    if (path == "data.journal_retain_days")
+        return "  snapshot: /var/lib/idpath/table.snap\n  journal: /var/lib/idpath/changes.journal\n";
     if (path == "replication.server_num")
         return "  num_servers: 65536\n";
     if (path.starts_with("recursion."))
@@ -314,6 +318,27 @@ TEST_F(ConfigTest, ScheduledSnapshotsNeedASnapshotFile)
     EXPECT_EQ(parse_ok(with_key("data.snapshot_interval_seconds", "300") + companion("data.snapshot_interval_seconds"))
                   .data.snapshot_interval_seconds,
               300u);
+}
+
+TEST_F(ConfigTest, JournalSegmentsAndRetention)
+{
+    const Config defaults = parse_ok(kNode);
+    EXPECT_EQ(defaults.data.journal_segment_mb, 256u);
+    EXPECT_EQ(defaults.data.journal_retain_days, 0u);
+    EXPECT_EQ(parse_ok(with_key("data.journal_segment_mb", "0")).data.journal_segment_mb, 0u);
+    // Retention deletes only what the snapshot holds: without a journal and a snapshot it is
+    // a mistake, not a setting.
+    expect_one_error(with_key("data.journal_retain_days", "183"), "data.journal_retain_days", 3,
+                     "needs data.journal and data.snapshot");
+    expect_one_error(with_key("data.journal_retain_days", "183") + "  journal: /var/lib/idpath/changes.journal\n",
+                     "data.journal_retain_days", 3, "needs data.journal and data.snapshot");
+    const Config c =
+        parse_ok(with_key("data.journal_retain_days", "183") + companion("data.journal_retain_days"));
+    EXPECT_EQ(c.data.journal_retain_days, 183u);
+    EXPECT_EQ(c.data.journal, "/var/lib/idpath/changes.journal");
+    // Both are read when the journal is opened, at start.
+    EXPECT_EQ(restart_required_keys(defaults, parse_ok(with_key("data.journal_segment_mb", "64"))),
+              (std::vector<std::string>{"data.journal_segment_mb"}));
 }
 
 // ---- strings ----------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ TEST_F(JournalFile, DamageInTheMiddleRefusesToOpen)
     }
     auto j = Journal::open(path());
     ASSERT_FALSE(j);
-    EXPECT_NE(j.error().find("offset 16"), std::string::npos) << j.error();
+    EXPECT_NE(j.error().find("offset " + std::to_string(kFileHeaderBytes)), std::string::npos) << j.error();
 }
 
 } // namespace

@@ -156,5 +156,71 @@ TEST(JournalFormat, BadHeaderIsRefused)
     EXPECT_FALSE(scan_journal(f, {}));
 }
 
+/// The header idpathd wrote before segments: version 1, no first txn.
+std::vector<std::uint8_t> v1_header()
+{
+    return {'I', 'D', 'P', 'J', 'R', 'N', 'L', '1', 0, 0, 0, 1, 0, 0, 0, 0};
+}
+
+TEST(JournalFormat, Version1JournalsAreStillRead)
+{
+    auto f = v1_header();
+    encode_entry(entry(1, Action::Delete, "a/b"), f);
+    encode_entry(entry(2, Action::Create, "a/c"), f);
+    auto r = scan_journal(f, {});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->header_bytes, kFileHeaderV1Bytes);
+    EXPECT_EQ(r->start_txn, 0u);
+    EXPECT_EQ(r->first_txn, 1u);
+    EXPECT_EQ(r->last_txn, 2u);
+    EXPECT_EQ(r->valid_bytes, f.size());
+    // Cut inside its header: torn at creation, as before.
+    for (std::size_t n = 0; n < kFileHeaderV1Bytes; ++n) {
+        auto cut = scan_journal(ByteSpan(f).first(n), {});
+        ASSERT_TRUE(cut) << n << ": " << cut.error();
+        EXPECT_TRUE(cut->header_missing) << n;
+    }
+}
+
+TEST(JournalFormat, TheHeaderSaysWhereTheFileStarts)
+{
+    auto f = file_header(41);
+    ASSERT_EQ(f.size(), kFileHeaderBytes);
+    auto empty = scan_journal(f, {});
+    ASSERT_TRUE(empty) << empty.error();
+    EXPECT_EQ(empty->start_txn, 41u);
+    EXPECT_EQ(empty->entries, 0u);
+    EXPECT_EQ(empty->header_bytes, kFileHeaderBytes);
+
+    encode_entry(entry(41, Action::Delete, "a/b"), f);
+    encode_entry(entry(42, Action::Delete, "a/c"), f);
+    auto r = scan_journal(f, {});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->first_txn, 41u);
+    EXPECT_EQ(r->last_txn, 42u);
+
+    // A first entry other than the header's first txn is refused at the first entry.
+    auto g = file_header(41);
+    encode_entry(entry(42, Action::Delete, "a/c"), g);
+    auto bad = scan_journal(g, {});
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("offset 24: txn id 42 where 41 was expected"), std::string::npos) << bad.error();
+    EXPECT_FALSE(scan_journal(file_header(0), {})) << "txn ids start at 1";
+}
+
+TEST(JournalFormat, AVersion2HeaderCutShortIsTornAtCreation)
+{
+    const auto head = file_header(7);
+    for (std::size_t n = 0; n < kFileHeaderBytes; ++n) {
+        auto r = scan_journal(ByteSpan(head).first(n), {});
+        ASSERT_TRUE(r) << n << ": " << r.error();
+        EXPECT_TRUE(r->header_missing) << n;
+        EXPECT_EQ(r->torn_bytes, n);
+    }
+    auto other = head;
+    other[2] = 'X';
+    EXPECT_FALSE(scan_journal(ByteSpan(other).first(10), {})) << "not the start of a header";
+}
+
 } // namespace
 } // namespace idpath::journal
