@@ -1,28 +1,20 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "controlplane/journal/journal.hpp"
+#include "tests/unit/fresh_dir.hpp"
 
 namespace idpath::journal {
 namespace {
 
 namespace fs = std::filesystem;
 
-class JournalFile : public ::testing::Test {
+class JournalFile : public test_support::FreshDirTest {
 protected:
-    void SetUp() override
-    {
-        dir_ = fs::temp_directory_path() / ("idpath-journal-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     fs::path path() const { return dir_ / "changes.journal"; }
 
     static std::vector<Entry> batch(std::initializer_list<const char*> handles)
@@ -40,7 +32,6 @@ protected:
         return out;
     }
 
-    fs::path dir_;
 };
 
 std::vector<std::uint64_t> ids_after(const Journal& j, std::uint64_t txn)

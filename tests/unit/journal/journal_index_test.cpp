@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "controlplane/journal/journal.hpp"
+#include "tests/unit/fresh_dir.hpp"
 
 namespace idpath::journal {
 namespace {
@@ -24,16 +24,8 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t K = kIndexEveryEntries;
 
-class JournalIndex : public ::testing::Test {
+class JournalIndex : public test_support::FreshDirTest {
 protected:
-    void SetUp() override
-    {
-        dir_ = fs::temp_directory_path() / ("idpath-journal-index-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     fs::path path() const { return dir_ / "changes.journal"; }
 
     std::unique_ptr<Journal> open() const
@@ -43,7 +35,6 @@ protected:
         return j ? std::move(*j) : nullptr;
     }
 
-    fs::path dir_;
 };
 
 /// Entry `i` of a test journal: its size varies with i, and every few a delete (no values).

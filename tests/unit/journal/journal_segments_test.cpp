@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "controlplane/journal/journal.hpp"
+#include "tests/unit/fresh_dir.hpp"
 #include "controlplane/journal/journal_segments.hpp"
 
 namespace idpath::journal {
@@ -24,16 +25,8 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t kSegmentBytes = 4096;
 constexpr std::int64_t kDay = 86'400'000;
 
-class JournalSegments : public ::testing::Test {
+class JournalSegments : public test_support::FreshDirTest {
 protected:
-    void SetUp() override
-    {
-        dir_ = fs::temp_directory_path() / ("idpath-journal-seg-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     fs::path path() const { return dir_ / "changes.journal"; }
 
     JournalOptions options(std::uint64_t segment_bytes = kSegmentBytes)
@@ -51,7 +44,6 @@ protected:
         return j ? std::move(*j) : nullptr;
     }
 
-    fs::path dir_;
     std::int64_t now_ = 1000 * kDay;
 };
 

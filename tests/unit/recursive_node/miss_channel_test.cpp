@@ -209,6 +209,21 @@ sockaddr_in bound_loopback(int fd)
     return a;
 }
 
+/// Claims a miss of a 40-octet request from `client` to the socket `fd` (nullptr when the ring
+/// is full); the caller sets the rest and pushes it.
+socket::Miss* claim_miss(socket::MissRing& ring, int fd, const sockaddr_in& client)
+{
+    socket::Miss* m = ring.claim();
+    if (m == nullptr)
+        return nullptr;
+    std::memcpy(&m->client, &client, sizeof client);
+    m->client_length = sizeof client;
+    m->control_length = 0;
+    m->fd = fd;
+    m->length = 40;
+    return m;
+}
+
 TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
 {
     const Fd server(::socket(AF_INET, SOCK_DGRAM, 0));
@@ -219,13 +234,8 @@ TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
     SocketMissChannel channel(ring);
     const auto reply = reply_of(1000);
     for (int round = 0; round < 2; ++round) {
-        socket::Miss* m = ring.claim();
+        socket::Miss* m = claim_miss(ring, server.fd, client_address);
         ASSERT_NE(m, nullptr);
-        std::memcpy(&m->client, &client_address, sizeof client_address);
-        m->client_length = sizeof client_address;
-        m->control_length = 0;
-        m->fd = server.fd;
-        m->length = 40;
         m->rx_ns = 99;
         ring.push();
         Scripted handler(reply);
@@ -263,13 +273,8 @@ TEST(SocketMissChannel, AProbedRequestsReplyIsCapturedAsTheIpPacketsSent)
     SocketMissChannel channel(ring);
     querylog::ProbeRing probe_ring(16);
     querylog::Probe probe(querylog::ProbeTarget{&probe_ring, 2, 1, querylog::kProbeSnapMax});
-    socket::Miss* m = ring.claim();
+    socket::Miss* m = claim_miss(ring, server.fd, client_address);
     ASSERT_NE(m, nullptr);
-    std::memcpy(&m->client, &client_address, sizeof client_address);
-    m->client_length = sizeof client_address;
-    m->control_length = 0;
-    m->fd = server.fd;
-    m->length = 40;
     m->probed = true;
     m->peer.family = 4;
     m->peer.client = packet::map_ipv4(reinterpret_cast<const std::uint8_t*>(&client_address.sin_addr));

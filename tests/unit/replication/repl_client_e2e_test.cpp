@@ -19,6 +19,7 @@
 #include "controlplane/replication/repl_client.hpp"
 #include "controlplane/replication/repl_server.hpp"
 #include "controlplane/replication/repl_state.hpp"
+#include "tests/unit/fresh_dir.hpp"
 #include "tests/unit/replication/client_test_support.hpp"
 #include "tests/unit/replication/fake_sink.hpp"
 #include "tests/unit/replication_server/fake_source.hpp"
@@ -47,15 +48,11 @@ std::vector<std::uint8_t> secret()
     return {s.begin(), s.end()};
 }
 
-class Replication : public ::testing::Test {
+class Replication : public test_support::FreshDirTest {
 protected:
     void SetUp() override
     {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("idpath-repl-client-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
+        FreshDirTest::SetUp();
 
         source_.populate("88.100.1", 40);
         source_.homed = {"88.100.1"};
@@ -78,7 +75,7 @@ protected:
     {
         if (server_)
             server_->stop();
-        std::filesystem::remove_all(dir_);
+        FreshDirTest::TearDown();
     }
 
     ClientOptions options() const
@@ -132,7 +129,6 @@ protected:
 
     std::uint64_t source_last_txn() { return source_.last_txn(); }
 
-    std::filesystem::path dir_;
     FakeSource source_;
     FakeSink sink_;
     std::unique_ptr<ReplicationServer> server_;

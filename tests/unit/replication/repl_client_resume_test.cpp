@@ -2,9 +2,8 @@
 // that cuts its stream: what the resume asks for, what it keeps, and when it starts over.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,7 +29,6 @@ using testing::counter;
 using testing::eventually;
 using testing::FakeRecord;
 using testing::FakeSink;
-using testing::public_half;
 using testing::reply_to;
 using testing::ScriptedUpstream;
 using testing::server_key;
@@ -92,32 +90,14 @@ public:
     std::vector<std::string> prefixes;
 };
 
-class Resume : public ::testing::Test {
+class Resume : public testing::ScriptedClientTest {
 protected:
-    void SetUp() override
+    /// Starts `client`, waits until `done` holds, stops it (which drops a dump still staged).
+    void run(ReplicationClient& client, const std::function<bool()>& done)
     {
-        state_ = std::filesystem::temp_directory_path() /
-                 ("idpath-repl-resume-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove(state_);
-    }
-    void TearDown() override { std::filesystem::remove(state_); }
-
-    ClientOptions options(const socket::Endpoint& upstream) const
-    {
-        ClientOptions o;
-        o.upstream = upstream;
-        o.upstream_key = public_half(server_key());
-        o.admin_handle = "0.NA/88.100.1";
-        o.admin_index = 300;
-        o.admin_key = testing::admin_key();
-        o.state_file = state_;
-        o.interval_ms = 600000;
-        o.io_timeout_ms = 3000;
-        o.backoff_min_ms = 20;
-        o.backoff_max_ms = 40;
-        o.allow_signed_blocks = true;
-        return o;
+        ASSERT_TRUE(client.start(false));
+        ASSERT_TRUE(eventually(done)) << client.status_json();
+        client.stop();
     }
 
     /// An upstream answering connection i with answers[i] (the last one for any later), which
@@ -157,7 +137,6 @@ protected:
         return out;
     }
 
-    std::filesystem::path state_;
     FakeSink sink_;
     Upstream upstream_;
     std::mutex mutex_;
@@ -168,9 +147,7 @@ TEST_F(Resume, CutDumpResumesAfterTheLastStagedHandle)
 {
     ScriptedUpstream up(script({Answer{true, 77, 4}, Answer{true, std::nullopt, std::nullopt}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     EXPECT_EQ(sink_.records(), upstream_.table);
     EXPECT_EQ(sink_.homed(), homed());
     EXPECT_EQ(sink_.dump_begins(), 1);
@@ -193,9 +170,7 @@ TEST_F(Resume, UpstreamIgnoringTheStartingPointEndsEqualAtTheFirstPosition)
     // first one (the smallest), so the changes during the break are replayed.
     ScriptedUpstream up(script({Answer{false, 77, 6}, Answer{false, 90, std::nullopt}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     EXPECT_EQ(sink_.records(), upstream_.table);
     EXPECT_EQ(sink_.homed(), homed());
     EXPECT_EQ(sink_.dump_begins(), 1);
@@ -210,9 +185,7 @@ TEST_F(Resume, CutInThePrefixPartResumesWithTheNaType)
     // 10 handles and one prefix, then the break.
     ScriptedUpstream up(script({Answer{true, 77, 11}, Answer{true, std::nullopt, std::nullopt}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     const auto r = requests();
     ASSERT_EQ(r.size(), 2u);
     EXPECT_EQ(r[1].starting_point, "0.NA/88.100.1");
@@ -227,9 +200,7 @@ TEST_F(Resume, SeveralBreaksResumeFromEachLastRecord)
     ScriptedUpstream up(script({Answer{true, 77, 3}, Answer{true, std::nullopt, 3}, Answer{true, std::nullopt, 5},
                                 Answer{true, std::nullopt, std::nullopt}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     const auto r = requests();
     ASSERT_EQ(r.size(), 4u);
     EXPECT_EQ(r[1].starting_point, "88.100.1/R2");
@@ -248,9 +219,7 @@ TEST_F(Resume, UpstreamThatWentBackStartsOver)
     ScriptedUpstream up(script({Answer{false, 77, 4}, Answer{false, 50, std::nullopt},
                                 Answer{false, 50, std::nullopt}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     const auto r = requests();
     ASSERT_EQ(r.size(), 3u);
     EXPECT_TRUE(r[1].starting_point);
@@ -266,9 +235,7 @@ TEST_F(Resume, ResumesThatBringNothingNewStartOver)
     // Every answer breaks after the same record: the resume point never moves.
     ScriptedUpstream up(script({Answer{false, 77, 4}}));
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_begins() >= 2; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_begins() >= 2; }));
     const auto r = requests();
     // First request, two idle resumes, then a fresh request.
     ASSERT_GE(r.size(), 4u);
@@ -300,9 +267,7 @@ TEST_F(Resume, RefusalOfTheResumeStartsOver)
         (void)s.write_all(m, 3000);
     });
     ReplicationClient client(options(up.endpoint), sink_);
-    ASSERT_TRUE(client.start(false));
-    ASSERT_TRUE(eventually([&] { return sink_.dump_commits() == 1; })) << client.status_json();
-    client.stop();
+    ASSERT_NO_FATAL_FAILURE(run(client, [&] { return sink_.dump_commits() == 1; }));
     const auto r = requests();
     ASSERT_EQ(r.size(), 3u);
     EXPECT_TRUE(r[1].starting_point);

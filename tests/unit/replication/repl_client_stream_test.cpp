@@ -3,7 +3,6 @@
 // streams, unsigned streams, out-of-order transactions, an upstream without digests.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -27,7 +26,6 @@ using testing::admin_key;
 using testing::counter;
 using testing::eventually;
 using testing::FakeSink;
-using testing::public_half;
 using testing::reply_to;
 using testing::ScriptedUpstream;
 using testing::server_key;
@@ -49,34 +47,8 @@ std::string last_error(const ReplicationClient& c)
     return status(c)["last_error"].get<std::string>();
 }
 
-class Scripted : public ::testing::Test {
+class Scripted : public testing::ScriptedClientTest {
 protected:
-    void SetUp() override
-    {
-        state_ = std::filesystem::temp_directory_path() /
-                 ("idpath-repl-scripted-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove(state_);
-    }
-    void TearDown() override { std::filesystem::remove(state_); }
-
-    ClientOptions options(const socket::Endpoint& upstream) const
-    {
-        ClientOptions o;
-        o.upstream = upstream;
-        o.upstream_key = public_half(server_key());
-        o.admin_handle = "0.NA/88.100.1";
-        o.admin_index = 300;
-        o.admin_key = admin_key();
-        o.state_file = state_;
-        o.interval_ms = 600000;
-        o.io_timeout_ms = 3000;
-        o.backoff_min_ms = 20;
-        o.backoff_max_ms = 40;
-        o.allow_signed_blocks = true; // the scripted upstream speaks the pre-2.8 form
-        return o;
-    }
-
     /// A state the client resumes from: its next round is a txn pull.
     void resume_state(const socket::Endpoint& upstream, std::uint64_t last_txn)
     {
@@ -87,7 +59,6 @@ protected:
         ASSERT_TRUE(write_state(state_, s));
     }
 
-    std::filesystem::path state_;
     FakeSink sink_;
 };
 

@@ -1,29 +1,19 @@
 #include "controlplane/replication/repl_state.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "tests/unit/fresh_dir.hpp"
+
 namespace idpath::replication {
 namespace {
 
-class StateDir : public ::testing::Test {
+class StateDir : public test_support::FreshDirTest {
 protected:
-    void SetUp() override
-    {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("idpath-repl-state-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
-        std::filesystem::create_directories(dir_);
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     void write_text(const std::string& text) { std::ofstream(file()) << text; }
     std::filesystem::path file() const { return dir_ / "replication.state"; }
-
-    std::filesystem::path dir_;
 };
 
 ReplState sample()
