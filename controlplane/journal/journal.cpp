@@ -1,7 +1,6 @@
 #include "controlplane/journal/journal.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <iterator>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/mapped_file.hpp"
 #include "controlplane/journal/journal_segments.hpp"
 #include "controlplane/log/log.hpp"
 
@@ -21,28 +21,6 @@ namespace {
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
     return "journal: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
-}
-
-/// The whole file, for open()'s check of every entry.
-Result<std::vector<std::uint8_t>, std::string> read_whole(int fd, const std::filesystem::path& path)
-{
-    struct stat st{};
-    if (::fstat(fd, &st) != 0)
-        return Err(failed("stat", path, errno));
-    std::vector<std::uint8_t> buf(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < buf.size()) {
-        const ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Err(failed("read", path, errno));
-        if (n == 0)
-            break;
-        got += static_cast<std::size_t>(n);
-    }
-    buf.resize(got);
-    return buf;
 }
 
 /// Closes what it holds.
@@ -86,15 +64,14 @@ Result<std::unique_ptr<Journal>, std::string> Journal::open(const std::filesyste
 
 Result<void, std::string> Journal::open_sealed(const std::filesystem::path& path, std::uint64_t named_txn)
 {
-    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.fd < 0)
-        return Err(failed("open", path, errno));
-    auto bytes = read_whole(fd.fd, path);
-    if (!bytes)
-        return Err(bytes.error());
+    // Mapped, not read into the heap: a start checks files of any size in the page cache's
+    // memory, which the kernel can take back.
+    auto mapped = io::MappedFile::open(path, false);
+    if (!mapped)
+        return Err("journal: " + mapped.error());
     File f;
     f.path = path;
-    auto scan = scan_journal_at(*bytes, [&f](const Entry& e, std::uint64_t offset) { add_entry(f, e, offset); });
+    auto scan = scan_journal_at(mapped->bytes(), [&f](const Entry& e, std::uint64_t offset) { add_entry(f, e, offset); });
     if (!scan)
         return Err(path.string() + ": " + scan.error());
     // Sealed only after an fsynced append: nothing a crash explains can be missing from it.
@@ -123,10 +100,10 @@ Result<void, std::string> Journal::open_active(std::uint64_t next_txn)
         return Err(failed("open", path_, errno));
     ScanResult scan;
     if (fd_ >= 0) {
-        auto bytes = read_whole(fd_, path_);
-        if (!bytes)
-            return Err(bytes.error());
-        auto scanned = scan_journal_at(*bytes, [&f](const Entry& e, std::uint64_t offset) { add_entry(f, e, offset); });
+        auto mapped = io::MappedFile::open(path_, false);
+        if (!mapped)
+            return Err("journal: " + mapped.error());
+        auto scanned = scan_journal_at(mapped->bytes(), [&f](const Entry& e, std::uint64_t offset) { add_entry(f, e, offset); });
         if (!scanned)
             return Err(path_.string() + ": " + scanned.error());
         scan = *scanned;

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "controlplane/snapshot/mapped_file.hpp"
+#include "controlplane/io/mapped_file.hpp"
 
 namespace idpath::snapshot {
 
@@ -85,7 +85,7 @@ nlohmann::json describe_snapshot(const fmt::SnapshotInfo& info, bool shards)
 
 Result<nlohmann::json, std::string> describe_snapshot_file(const std::filesystem::path& path, DescribeOptions options)
 {
-    auto mapped = MappedFile::open(path, options.verify);
+    auto mapped = io::MappedFile::open(path, options.verify);
     if (!mapped)
         return Err("snapshot: " + mapped.error());
     const ByteSpan file = mapped->bytes();

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "controlplane/io/durable_io.hpp"
-#include "controlplane/snapshot/mapped_file.hpp"
+#include "controlplane/io/mapped_file.hpp"
 
 namespace idpath::snapshot {
 
@@ -141,7 +141,7 @@ Result<LoadReport, std::string> load_snapshot_file(const std::filesystem::path& 
 {
     const auto t0 = Clock::now();
     // Pages are read in per shard by the loading threads (prefault below), not by one mmap().
-    auto mapped = MappedFile::open(path, /*populate=*/false);
+    auto mapped = io::MappedFile::open(path, /*populate=*/false);
     if (!mapped)
         return Err("snapshot: " + mapped.error());
     const ByteSpan file = mapped->bytes();
@@ -177,7 +177,7 @@ Result<LoadReport, std::string> load_snapshot_file(const std::filesystem::path& 
 
     LoadReport r;
     r.table = std::move(*assembler).finish();
-    *mapped = MappedFile{}; // unmapping a large file takes time too: counted
+    *mapped = io::MappedFile{}; // unmapping a large file takes time too: counted
     r.seconds = since(t0);
     r.bytes = info.file_bytes;
     r.records = info.records;

@@ -1,6 +1,6 @@
 #pragma once
-/// A whole file mapped read-only, unmapped with the object: how snapshots are read without a
-/// copy of the file in the heap.
+/// A whole file mapped read-only, unmapped with the object: how snapshots and journal files are
+/// read without a copy of the file in the heap (the page cache holds it, and can drop it).
 
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/base/result.hpp"
 
-namespace idpath::snapshot {
+namespace idpath::io {
 
 class MappedFile {
 public:
@@ -32,4 +32,4 @@ private:
     std::size_t size_ = 0;
 };
 
-} // namespace idpath::snapshot
+} // namespace idpath::io

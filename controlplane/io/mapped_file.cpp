@@ -1,4 +1,4 @@
-#include "controlplane/snapshot/mapped_file.hpp"
+#include "controlplane/io/mapped_file.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <utility>
 
-namespace idpath::snapshot {
+namespace idpath::io {
 
 namespace {
 
@@ -73,4 +73,4 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept
     return *this;
 }
 
-} // namespace idpath::snapshot
+} // namespace idpath::io
