@@ -224,14 +224,19 @@ socket::Miss* claim_miss(socket::MissRing& ring, int fd, const sockaddr_in& clie
     return m;
 }
 
-TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
-{
-    const Fd server(::socket(AF_INET, SOCK_DGRAM, 0));
-    const Fd client(::socket(AF_INET, SOCK_DGRAM, 0));
+/// A serving socket and a client socket on loopback, and a channel over a miss ring.
+class SocketMissChannelLoopback : public ::testing::Test {
+protected:
+    const Fd server{::socket(AF_INET, SOCK_DGRAM, 0)};
+    const Fd client{::socket(AF_INET, SOCK_DGRAM, 0)};
     const sockaddr_in server_address = bound_loopback(server.fd);
     const sockaddr_in client_address = bound_loopback(client.fd);
-    socket::MissRing ring(4);
-    SocketMissChannel channel(ring);
+    socket::MissRing ring{4};
+    SocketMissChannel channel{ring};
+};
+
+TEST_F(SocketMissChannelLoopback, RepliesFromTheServingSocketToTheClientCutAsServed)
+{
     const auto reply = reply_of(1000);
     for (int round = 0; round < 2; ++round) {
         socket::Miss* m = claim_miss(ring, server.fd, client_address);
@@ -263,14 +268,8 @@ TEST(SocketMissChannel, RepliesFromTheServingSocketToTheClientCutAsServed)
     EXPECT_EQ(channel.serve_one(idle), MissChannelServed::None);
 }
 
-TEST(SocketMissChannel, AProbedRequestsReplyIsCapturedAsTheIpPacketsSent)
+TEST_F(SocketMissChannelLoopback, AProbedRequestsReplyIsCapturedAsTheIpPacketsSent)
 {
-    const Fd server(::socket(AF_INET, SOCK_DGRAM, 0));
-    const Fd client(::socket(AF_INET, SOCK_DGRAM, 0));
-    const sockaddr_in server_address = bound_loopback(server.fd);
-    const sockaddr_in client_address = bound_loopback(client.fd);
-    socket::MissRing ring(4);
-    SocketMissChannel channel(ring);
     querylog::ProbeRing probe_ring(16);
     querylog::Probe probe(querylog::ProbeTarget{&probe_ring, 2, 1, querylog::kProbeSnapMax});
     socket::Miss* m = claim_miss(ring, server.fd, client_address);
