@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -16,9 +17,13 @@ namespace idpath::app {
 
 namespace {
 
-// An idle resolver thread looks at the rings this often: the latency a miss pays on top of
-// its upstream round trips, and nothing next to them.
-constexpr auto kIdleSleep = std::chrono::microseconds(500);
+// An idle resolver thread looks at the rings again after a sleep that starts short and doubles
+// up to the long one: what a miss pays on top of its upstream round trips. Misses come in runs
+// (a client resolving several identifiers, a page of them), so one that follows others closely
+// waits about the short sleep; an idle node still wakes only every 500 µs. The serving threads
+// never wake a resolver (no syscall per packet), so this is the whole mechanism.
+constexpr auto kIdleSleepFirst = std::chrono::microseconds(100);
+constexpr auto kIdleSleepLast = std::chrono::microseconds(500);
 // Inserts wait this long for company, so one grace period covers a burst of misses.
 constexpr auto kInsertBatchWait = std::chrono::milliseconds(5);
 constexpr auto kSweepInterval = std::chrono::seconds(1);
@@ -147,6 +152,7 @@ private:
 void RecursionService::run_resolver(querylog::QueryLog& log, querylog::Probe& probe)
 {
     Handler handler(*this, log, probe);
+    auto idle_sleep = kIdleSleepFirst;
     while (!stopping_.load(std::memory_order_acquire)) {
         bool any = false;
         for (MissChannel* channel : channels_)
@@ -162,11 +168,14 @@ void RecursionService::run_resolver(querylog::QueryLog& log, querylog::Probe& pr
                 bump(counters_.send_errors);
                 break;
             }
-        if (!any) {
-            if (log.enabled())
-                log.poll_idle(querylog::realtime_ns());
-            std::this_thread::sleep_for(kIdleSleep);
+        if (any) {
+            idle_sleep = kIdleSleepFirst;
+            continue;
         }
+        if (log.enabled())
+            log.poll_idle(querylog::realtime_ns());
+        std::this_thread::sleep_for(idle_sleep);
+        idle_sleep = std::min(idle_sleep * 2, kIdleSleepLast);
     }
 }
 
