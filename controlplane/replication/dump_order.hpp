@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dataplane/table/layout.hpp"
 #include "dataplane/table/table.hpp"
 
 namespace idpath::replication {
@@ -32,12 +33,11 @@ inline bool dump_before(std::uint64_t ha, std::string_view a, std::uint64_t hb, 
     return ha != hb ? ha < hb : a < b;
 }
 
-/// The piece of `pieces` (a power of two) that holds `hash`: its top log2(pieces) bits, as
-/// table::layout::shard_index picks a shard.
+/// The piece of `pieces` (a power of two, at most 2^layout::kMaxShardBits) that holds `hash`:
+/// the table's own shard of it.
 inline std::size_t dump_piece_of(std::uint64_t hash, std::size_t pieces) noexcept
 {
-    const int bits = std::countr_zero(pieces);
-    return bits == 0 ? 0 : static_cast<std::size_t>(hash >> (64 - bits));
+    return table::layout::shard_index(hash, static_cast<unsigned>(std::countr_zero(pieces)));
 }
 
 /// The lowest hash piece `i` of `pieces` holds.

@@ -7,6 +7,7 @@
 #include "controlplane/crypto/signature.hpp"
 #include "controlplane/replication/dump_order.hpp"
 #include "controlplane/replication/repl_stream.hpp"
+#include "dataplane/table/layout.hpp"
 
 namespace idpath::replication {
 
@@ -135,8 +136,9 @@ Result<void, std::string> write_handles(StreamWriter& w, SourcePort& source, con
         const std::size_t pieces = source.pieces();
         if (pieces == 0)
             return {};
-        if (!std::has_single_bit(pieces))
-            return Err("the table has " + std::to_string(pieces) + " pieces, not a power of two");
+        if (!std::has_single_bit(pieces) || pieces > (std::size_t{1} << table::layout::kMaxShardBits))
+            return Err("the table has " + std::to_string(pieces) + " pieces, not a power of two up to " +
+                       std::to_string(std::size_t{1} << table::layout::kMaxShardBits));
         const std::size_t i = dump_piece_of(from, pieces);
         piece.clear();
         order.clear();
