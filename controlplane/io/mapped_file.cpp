@@ -1,4 +1,5 @@
 #include "controlplane/io/mapped_file.hpp"
+#include "controlplane/io/file_error.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -6,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 namespace idpath::io {
@@ -15,7 +15,7 @@ namespace {
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return io::file_error(what, path, e);
 }
 
 } // namespace

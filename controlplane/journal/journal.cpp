@@ -6,13 +6,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <iterator>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/file_error.hpp"
 #include "controlplane/io/mapped_file.hpp"
 #include "controlplane/journal/journal_segments.hpp"
 #include "controlplane/log/log.hpp"
+#include "drivers/socket/unique_fd.hpp"
 
 namespace idpath::journal {
 
@@ -20,21 +21,8 @@ namespace {
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return "journal: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return "journal: " + io::file_error(what, path, e);
 }
-
-/// Closes what it holds.
-struct Fd {
-    explicit Fd(int f) : fd(f) {}
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int fd;
-};
 
 } // namespace
 
@@ -306,10 +294,10 @@ Result<void, std::string> Journal::read_until(std::uint64_t txn, const std::func
             continue;
         // Sealed segments are opened per read: a long retention keeps many, and a pull rarely
         // reaches back into them.
-        const Fd sealed(i + 1 < files_.size() ? ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
-        if (i + 1 < files_.size() && sealed.fd < 0)
+        const socket::UniqueFd sealed(i + 1 < files_.size() ? ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+        if (i + 1 < files_.size() && !sealed.valid())
             return Err(failed("open", file.path, errno));
-        auto more = read_file(file, i + 1 < files_.size() ? sealed.fd : fd_, txn, f);
+        auto more = read_file(file, i + 1 < files_.size() ? sealed.get() : fd_, txn, f);
         if (!more)
             return Err(more.error());
         if (!*more)

@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cstring>
 #include <system_error>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/file_error.hpp"
 #include "controlplane/journal/journal_format.hpp"
 
 namespace idpath::journal {
@@ -22,7 +22,7 @@ constexpr std::size_t kTxnDigits = 20;
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return "journal: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return "journal: " + io::file_error(what, path, e);
 }
 
 std::filesystem::path directory_of(const std::filesystem::path& p)

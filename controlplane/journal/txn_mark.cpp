@@ -5,10 +5,10 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <fstream>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/file_error.hpp"
 
 namespace idpath::journal {
 
@@ -16,7 +16,7 @@ namespace {
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return "journal: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return "journal: " + io::file_error(what, path, e);
 }
 
 } // namespace

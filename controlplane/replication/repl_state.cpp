@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/file_error.hpp"
 
 namespace idpath::replication {
 
@@ -20,7 +20,7 @@ constexpr int kStateVersion = 1;
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return "replication state: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return "replication state: " + io::file_error(what, path, e);
 }
 
 std::string damaged(const std::filesystem::path& path, const std::string& why)

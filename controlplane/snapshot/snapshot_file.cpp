@@ -11,13 +11,13 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <mutex>
 #include <new>
 #include <optional>
 #include <vector>
 
 #include "controlplane/io/durable_io.hpp"
+#include "controlplane/io/file_error.hpp"
 #include "controlplane/io/mapped_file.hpp"
 
 namespace idpath::snapshot {
@@ -32,7 +32,7 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 std::string failed(const char* what, const std::filesystem::path& path, int e)
 {
-    return "snapshot: " + std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return "snapshot: " + io::file_error(what, path, e);
 }
 
 /// The temporary file, removed unless committed: every early return cleans up.

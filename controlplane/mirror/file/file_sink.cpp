@@ -7,12 +7,12 @@
 
 #include <cerrno>
 #include <algorithm>
-#include <cstring>
 #include <vector>
 #include <system_error>
 
 #include <zstd.h>
 
+#include "controlplane/io/file_error.hpp"
 #include "controlplane/mirror/core/encode.hpp"
 #include "controlplane/mirror/file/chain.hpp"
 #include "controlplane/mirror/file/log_reader.hpp"
@@ -28,7 +28,7 @@ using Clock = std::chrono::system_clock;
 
 std::string errno_text(const std::string& what, const fs::path& path, int e)
 {
-    return what + " " + path.string() + ": " + std::strerror(e);
+    return io::file_error(what, path, e);
 }
 
 /// Writes both parts whole (one writev(2) unless the kernel takes less).

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
+#include "controlplane/io/file_error.hpp"
 #include "controlplane/mirror/file/log_file_name.hpp"
 #include "controlplane/mirror/file/rotated_files.hpp"
 #include "controlplane/mirror/probe/pcapng.hpp"
@@ -27,7 +27,7 @@ constexpr auto kIdleSleep = std::chrono::milliseconds(5);
 
 std::string errno_text(const char* what, const fs::path& path, int e)
 {
-    return std::string(what) + " " + path.string() + ": " + std::strerror(e);
+    return io::file_error(what, path, e);
 }
 
 bool write_all(int fd, std::string_view data)

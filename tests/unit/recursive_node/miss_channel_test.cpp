@@ -17,6 +17,7 @@
 
 #include "controlplane/app/frame_miss_channel.hpp"
 #include "controlplane/app/socket_miss_channel.hpp"
+#include "drivers/socket/unique_fd.hpp"
 #include "tests/unit/recursive_node/scripted_handler.hpp"
 #include "dataplane/base/bytes.hpp"
 #include "dataplane/wire/constants.hpp"
@@ -192,12 +193,6 @@ TEST_F(FrameChannelTest, AProbedRequestsReplyIsCapturedFrameByFrame)
 
 // ---- sendmsg, for a UDP serving thread ----
 
-struct Fd {
-    explicit Fd(int f) : fd(f) {}
-    ~Fd() { ::close(fd); }
-    int fd;
-};
-
 sockaddr_in bound_loopback(int fd)
 {
     sockaddr_in a{};
@@ -227,10 +222,10 @@ socket::Miss* claim_miss(socket::MissRing& ring, int fd, const sockaddr_in& clie
 /// A serving socket and a client socket on loopback, and a channel over a miss ring.
 class SocketMissChannelLoopback : public ::testing::Test {
 protected:
-    const Fd server{::socket(AF_INET, SOCK_DGRAM, 0)};
-    const Fd client{::socket(AF_INET, SOCK_DGRAM, 0)};
-    const sockaddr_in server_address = bound_loopback(server.fd);
-    const sockaddr_in client_address = bound_loopback(client.fd);
+    const socket::UniqueFd server{::socket(AF_INET, SOCK_DGRAM, 0)};
+    const socket::UniqueFd client{::socket(AF_INET, SOCK_DGRAM, 0)};
+    const sockaddr_in server_address = bound_loopback(server.get());
+    const sockaddr_in client_address = bound_loopback(client.get());
     socket::MissRing ring{4};
     SocketMissChannel channel{ring};
 };
@@ -239,7 +234,7 @@ TEST_F(SocketMissChannelLoopback, RepliesFromTheServingSocketToTheClientCutAsSer
 {
     const auto reply = reply_of(1000);
     for (int round = 0; round < 2; ++round) {
-        socket::Miss* m = claim_miss(ring, server.fd, client_address);
+        socket::Miss* m = claim_miss(ring, server.get(), client_address);
         ASSERT_NE(m, nullptr);
         m->rx_ns = 99;
         ring.push();
@@ -249,12 +244,12 @@ TEST_F(SocketMissChannelLoopback, RepliesFromTheServingSocketToTheClientCutAsSer
         EXPECT_EQ(handler.rx_ns, 99u);
         EXPECT_EQ(handler.sent_datagrams, 3u);
         std::vector<std::vector<std::uint8_t>> got;
-        pollfd p{client.fd, POLLIN, 0};
+        pollfd p{client.get(), POLLIN, 0};
         while (::poll(&p, 1, 1000) == 1) {
             std::vector<std::uint8_t> d(2048);
             sockaddr_in from{};
             socklen_t len = sizeof from;
-            const ssize_t n = ::recvfrom(client.fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+            const ssize_t n = ::recvfrom(client.get(), d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
             ASSERT_GT(n, 0);
             EXPECT_EQ(from.sin_port, server_address.sin_port); // from the serving socket
             d.resize(static_cast<std::size_t>(n));
@@ -272,7 +267,7 @@ TEST_F(SocketMissChannelLoopback, AProbedRequestsReplyIsCapturedAsTheIpPacketsSe
 {
     querylog::ProbeRing probe_ring(16);
     querylog::Probe probe(querylog::ProbeTarget{&probe_ring, 2, 1, querylog::kProbeSnapMax});
-    socket::Miss* m = claim_miss(ring, server.fd, client_address);
+    socket::Miss* m = claim_miss(ring, server.get(), client_address);
     ASSERT_NE(m, nullptr);
     m->probed = true;
     m->peer.family = 4;
