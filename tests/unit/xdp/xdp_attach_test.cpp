@@ -331,6 +331,10 @@ TEST_F(XdpAttachTest, ParserClassifiesCraftedFrames)
     options.ports = {2641, 8000};
     options.mode = AttachMode::generic;
     ATTACH_OR_SKIP(program, options);
+    // Only the crafted frames may move the counters: the peer's own traffic (IPv6 MLD reports,
+    // which carry a hop-by-hop header, router solicitations) must not arrive meanwhile. A link
+    // that is down receives nothing; bpf_prog_test_run does not need it up.
+    ASSERT_TRUE(test::run("ip -n " + net_->server_ns() + " link set dev " + net_->server_if() + " down"));
 
     struct Case {
         const char* what;
